@@ -6,6 +6,7 @@ module decides that backend as late as possible: ``import skmdn`` stays cheap an
 TensorFlow loads only when a model is built or loaded.
 """
 
+import contextlib
 import json
 import os
 import sys
@@ -40,9 +41,6 @@ def ensure_tensorflow_backend():
         If Keras is already imported with another backend, or the user
         configured another backend explicitly.
     """
-    # TensorFlow's C++ INFO and WARNING lines flood the terminal on import;
-    # keep errors. A user who set the variable keeps their choice.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "keras" in sys.modules:
         backend = sys.modules["keras"].backend.backend()
         source = "Keras was already imported with"
@@ -59,3 +57,28 @@ def ensure_tensorflow_backend():
             f"KERAS_BACKEND=tensorflow before Keras is first imported (for "
             f"example before `import keras` or at the top of your script)."
         )
+
+
+@contextlib.contextmanager
+def quiet_native_startup():
+    """Silence TensorFlow's C++ start-up lines unless the user asked for them.
+
+    Importing TensorFlow and initialising its devices prints oneDNN, CUDA and
+    absl lines from C++ straight to file descriptor 2, some before
+    ``TF_CPP_MIN_LOG_LEVEL`` is read. Inside this context descriptor 2 points
+    to /dev/null; Python exceptions still propagate. A user who set
+    ``TF_CPP_MIN_LOG_LEVEL`` keeps TensorFlow's own behaviour.
+    """
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        yield
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

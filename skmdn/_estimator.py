@@ -1,6 +1,5 @@
 """MDNRegressor: the scikit-learn estimator around the Keras mixture density network."""
 
-import math
 import warnings
 from numbers import Integral, Real
 
@@ -313,16 +312,17 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return tuple(int(units) for units in sizes)
 
     def _train(self, _network, X_std, y_std, sample_weight, rng, resume):
-        """Run the epochs: stopping rules, early stopping and divergence recovery."""
+        """Run the epochs in compiled chunks; record curves, handle divergence."""
         network = _network.compiled_network(self._spec)
         dtype = self._spec.dtype
         if self.early_stopping:
-            (X_std, X_val, y_std, y_val, sample_weight, w_val) = train_test_split(
+            X_std, X_val, y_std, y_val, sample_weight, w_val = train_test_split(
                 X_std, y_std, sample_weight,
                 test_size=self.validation_fraction,
                 random_state=rng.randint(2**31 - 1),
             )
-            validation = [_network.to_tensor(a, dtype) for a in (X_val, y_val, w_val)]
+        else:
+            X_val, y_val, w_val = X_std[:0], y_std[:0], sample_weight[:0]
         n_train = X_std.shape[0]
         batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
         if batch_size > n_train:
@@ -332,90 +332,89 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 UserWarning,
             )
             batch_size = n_train
-        X_t, y_t, w_t = (_network.to_tensor(a, dtype) for a in (X_std, y_std, sample_weight))
+        data = tuple(_network.to_tensor(a, dtype) for a in (X_std, y_std, sample_weight))
+        validation = tuple(_network.to_tensor(a, dtype) for a in (X_val, y_val, w_val))
 
-        weights, adam = _network.initial_state(self.model_)
         if resume:
-            adam = _network.adam_from_arrays(self._adam_state, dtype)
+            state = _network.state_from_arrays(self._training_state)
         else:
+            state = _network.initial_state(self.model_)
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
-            self.best_loss_ = None if self.early_stopping else np.inf
             self.validation_scores_ = [] if self.early_stopping else None
-            self.best_validation_score_ = -np.inf if self.early_stopping else None
-            self._no_improvement_count = 0
-        # log|det| of the y standardisation: turns standardised log-likelihoods
-        # into log-likelihoods in the original units.
-        log_jacobian = float(np.sum(np.log(self.y_scale_)))
-        best_weights = weights
-        batch = _network.to_tensor(batch_size, "int32")
-        learning_rate = _network.to_tensor(self.learning_rate_init, dtype)
-        alpha = _network.to_tensor(self.alpha, dtype)
 
-        diverged = False
-        for epoch in range(self.max_iter):
-            seed = _network.to_tensor(rng.randint(0, 2**31 - 1, size=2), "int32")
-            new_weights, new_adam, loss = network.train_epoch(
-                weights, adam, X_t, y_t, w_t, batch, seed, learning_rate, alpha
+        # One compiled call runs every epoch; with verbose, one call per epoch
+        # so that progress prints as it happens.
+        chunk = 1 if self.verbose else self.max_iter
+        n_done, diverged, stopped = 0, False, False
+        while n_done < self.max_iter and not (diverged or stopped):
+            settings = _network.TrainingSettings(
+                n_epochs=min(chunk, self.max_iter - n_done),
+                batch_size=batch_size,
+                seed=rng.randint(0, 2**31 - 1, size=2),
+                learning_rate=self.learning_rate_init,
+                alpha=self.alpha,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                early_stopping=self.early_stopping,
+                # log|det| of y's standardisation: maps standardised
+                # log-likelihoods to the original units.
+                log_jacobian=float(np.sum(np.log(self.y_scale_))),
             )
-            loss = float(loss)
+            state, losses, scores, diverged, stopped = network.train(
+                state, data, validation, _network.settings_to_tensors(settings, dtype)
+            )
+            diverged, stopped = bool(diverged), bool(stopped)
+            losses, scores = losses.numpy().tolist(), scores.numpy().tolist()
+            n_done += len(losses)
+            self.loss_curve_ += losses
             if self.early_stopping:
-                score = -float(network.mean_nll(new_weights, *validation)) - log_jacobian
-            if not math.isfinite(loss) or (self.early_stopping and not math.isfinite(score)):
-                diverged = True
-                break
-            weights, adam = new_weights, new_adam
-            self.n_iter_ += 1
-            self.t_ += n_train
-            self.loss_curve_.append(loss)
-            if self.early_stopping:
-                self.validation_scores_.append(score)
-                improved = score > self.best_validation_score_ + self.tol
-                if score > self.best_validation_score_:
-                    self.best_validation_score_ = score
-                    best_weights = weights
-            else:
-                improved = loss < self.best_loss_ - self.tol
-                self.best_loss_ = min(self.best_loss_, loss)
-            self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+                self.validation_scores_ += scores
             if self.verbose:
-                message = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
-                if self.early_stopping:
-                    message += f", validation log-likelihood = {score:.8f}"
-                print(message)
-            if self._no_improvement_count > self.n_iter_no_change:
-                if self.verbose:
-                    what = "Validation log-likelihood" if self.early_stopping else "Training loss"
-                    print(
-                        f"{what} did not improve more than tol={self.tol} for "
-                        f"{self.n_iter_no_change} consecutive epochs. Stopping."
-                    )
-                break
-        else:
+                for offset, (loss, score) in enumerate(zip(losses, scores)):
+                    message = f"Iteration {self.n_iter_ + offset + 1}, loss = {loss:.8f}"
+                    if self.early_stopping:
+                        message += f", validation log-likelihood = {score:.8f}"
+                    print(message)
+            self.n_iter_ += len(losses)
+            self.t_ += n_train * len(losses)
+
+        if diverged and n_done == 0 and not resume:
+            raise FloatingPointError(
+                "Training diverged in the first epoch (the loss is not finite). "
+                "Lower learning_rate_init, raise alpha, or check y for extreme values."
+            )
+        if diverged:
+            warnings.warn(
+                f"Training diverged in epoch {self.n_iter_ + 1} (the loss is not "
+                "finite); kept the weights of the last finite epoch (with "
+                "early stopping, of the best one). Lower learning_rate_init or "
+                "raise alpha to train further.",
+                ConvergenceWarning,
+            )
+        elif stopped and self.verbose:
+            what = "Validation log-likelihood" if self.early_stopping else "Training loss"
+            print(
+                f"{what} did not improve more than tol={self.tol} for "
+                f"{self.n_iter_no_change} consecutive epochs. Stopping."
+            )
+        elif not stopped:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
-        if diverged:
-            if epoch == 0 and not resume:
-                raise FloatingPointError(
-                    "Training diverged in the first epoch (the loss is not finite). "
-                    "Lower learning_rate_init, raise alpha, or check y for extreme "
-                    "values."
-                )
-            warnings.warn(
-                f"Training diverged in epoch {self.n_iter_ + 1} (the loss is not "
-                "finite); kept the weights of the last finite epoch (with "
-                "early stopping, of the best one). Lower "
-                "learning_rate_init or raise alpha to train further.",
-                ConvergenceWarning,
-            )
+        best_criterion = float(state.best_criterion)
         if self.early_stopping:
-            weights = best_weights
-        _network.set_model_weights(self.model_, weights)
-        self._adam_state = _network.adam_to_arrays(adam)
+            self.best_loss_ = None
+            self.best_validation_score_ = best_criterion
+            _network.set_model_weights(self.model_, state.best_weights)
+        else:
+            self.best_loss_ = -best_criterion
+            self.best_validation_score_ = None
+            _network.set_model_weights(self.model_, state.weights)
+        self._training_state = _network.state_to_arrays(state)
 
     # -- prediction ---------------------------------------------------------------
 

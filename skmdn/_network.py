@@ -15,16 +15,20 @@ search, refits) reuses the traced graphs instead of tracing again.
 import dataclasses
 import functools
 import math
+import typing
 
 import numpy as np
 from scipy.special import ndtri
 
-from ._backend import ensure_tensorflow_backend
+from ._backend import ensure_tensorflow_backend, quiet_native_startup
 
 ensure_tensorflow_backend()
+with quiet_native_startup():
+    import keras
+    import tensorflow as tf
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+    # Device discovery logs (CUDA probing) happen on first use; do it here.
+    tf.config.list_logical_devices()
 
 # sklearn's MLP activation names mapped to Keras' names.
 ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -175,55 +179,55 @@ class CompiledNetwork:
             for variable in self._template.trainable_variables
         ]
         dtype = tf.as_dtype(spec.dtype)
-        weight_specs = [
+        weights = [
             tf.TensorSpec(variable.shape, dtype)
             for variable in self._template.trainable_variables
         ]
-        x_spec = tf.TensorSpec((None, spec.n_features), dtype)
-        y_spec = tf.TensorSpec((None, spec.n_outputs), dtype)
-        w_spec = tf.TensorSpec((None,), dtype)
         scalar = tf.TensorSpec((), dtype)
-        adam_spec = (scalar, weight_specs, weight_specs)
-        self.train_epoch = tf.function(
-            self._train_epoch,
-            input_signature=[
-                weight_specs,
-                adam_spec,
-                x_spec,
-                y_spec,
-                w_spec,
-                tf.TensorSpec((), tf.int32),
-                tf.TensorSpec((2,), tf.int32),
-                scalar,
-                scalar,
-            ],
+        data = (
+            tf.TensorSpec((None, spec.n_features), dtype),
+            tf.TensorSpec((None, spec.n_outputs), dtype),
+            tf.TensorSpec((None,), dtype),
         )
-        self.mean_nll = tf.function(
-            self._mean_nll, input_signature=[weight_specs, x_spec, y_spec, w_spec]
+        state = TrainingState(
+            weights=weights,
+            adam=(scalar, weights, weights),
+            best_weights=weights,
+            best_criterion=scalar,
+            no_improvement=tf.TensorSpec((), tf.int32),
         )
-        self.parameters = tf.function(
-            self._parameters, input_signature=[weight_specs, x_spec]
+        settings = TrainingSettings(
+            n_epochs=tf.TensorSpec((), tf.int32),
+            batch_size=tf.TensorSpec((), tf.int32),
+            seed=tf.TensorSpec((2,), tf.int32),
+            learning_rate=scalar,
+            alpha=scalar,
+            tol=scalar,
+            n_iter_no_change=tf.TensorSpec((), tf.int32),
+            early_stopping=tf.TensorSpec((), tf.bool),
+            log_jacobian=scalar,
         )
+        self.train = tf.function(
+            self._train, input_signature=[state, data, data, settings]
+        )
+        self.parameters = tf.function(self._parameters, input_signature=[weights, data[0]])
 
     def _forward(self, weights, X):
         raw, _ = self._template.stateless_call(weights, [], X)
         return raw
 
-    def _train_epoch(
-        self, weights, adam, X, y, sample_weight, batch_size, seed, learning_rate, alpha
-    ):
-        """One pass over shuffled mini-batches; returns new state and mean loss."""
-        dtype = X.dtype
+    def _train_epoch(self, weights, adam, data, settings, seed):
+        """One pass over shuffled mini-batches; returns new weights, Adam state, mean loss."""
+        X, y, sample_weight = data
         n_samples = tf.shape(X)[0]
+        batch_size = settings.batch_size
         order = tf.argsort(tf.random.stateless_uniform([n_samples], seed))
         n_batches = (n_samples + batch_size - 1) // batch_size
         step, first_moments, second_moments = adam
-        total_loss = tf.zeros((), dtype)
+        total_loss = tf.zeros((), X.dtype)
         for batch in tf.range(n_batches):
             rows = order[batch * batch_size : tf.minimum((batch + 1) * batch_size, n_samples)]
-            X_batch = tf.gather(X, rows)
-            y_batch = tf.gather(y, rows)
-            w_batch = tf.gather(sample_weight, rows)
+            X_batch, y_batch, w_batch = (tf.gather(a, rows) for a in data)
             weight_sum = tf.reduce_sum(w_batch)
             with tf.GradientTape() as tape:
                 tape.watch(weights)
@@ -237,7 +241,9 @@ class CompiledNetwork:
                         if is_kernel
                     ]
                 )
-                loss = (tf.reduce_sum(w_batch * nll) + 0.5 * alpha * penalty) / weight_sum
+                loss = (
+                    tf.reduce_sum(w_batch * nll) + 0.5 * settings.alpha * penalty
+                ) / weight_sum
             gradients = tape.gradient(loss, weights)
             step = step + 1
             first_moments = [
@@ -246,7 +252,7 @@ class CompiledNetwork:
             second_moments = [
                 BETA_2 * v + (1 - BETA_2) * g * g for v, g in zip(second_moments, gradients)
             ]
-            step_size = learning_rate * tf.sqrt(1 - BETA_2**step) / (1 - BETA_1**step)
+            step_size = settings.learning_rate * tf.sqrt(1 - BETA_2**step) / (1 - BETA_1**step)
             weights = [
                 w - step_size * m / (tf.sqrt(v) + EPSILON)
                 for w, m, v in zip(weights, first_moments, second_moments)
@@ -255,12 +261,95 @@ class CompiledNetwork:
         mean_loss = total_loss / tf.reduce_sum(sample_weight)
         return weights, (step, first_moments, second_moments), mean_loss
 
-    def _mean_nll(self, weights, X, y, sample_weight):
+    def _validation_log_likelihood(self, weights, validation, log_jacobian):
+        """Weighted mean log-likelihood of the validation rows, original units."""
+        X, y, sample_weight = validation
         nll = negative_log_likelihood(self._forward(weights, X), y, self.spec)
-        return tf.reduce_sum(sample_weight * nll) / tf.reduce_sum(sample_weight)
+        return -tf.reduce_sum(sample_weight * nll) / tf.reduce_sum(sample_weight) - log_jacobian
+
+    def _train(self, state, data, validation, settings):
+        """Up to ``settings.n_epochs`` epochs with the stopping rule in the graph.
+
+        The stopping rule is MLPRegressor's: the criterion (validation
+        log-likelihood with early stopping, else minus the training loss) must
+        beat its best by ``tol`` at least once every ``n_iter_no_change + 1``
+        epochs. An epoch whose loss or validation score is not finite is
+        discarded and ends training (``diverged``).
+
+        Returns
+        -------
+        state : TrainingState
+        losses, scores : tensors of shape (n_done,)
+            Training loss and validation log-likelihood (NaN without early
+            stopping) of each completed epoch.
+        diverged, stopped : bool tensors
+        """
+        dtype = data[0].dtype
+        losses = tf.TensorArray(dtype, size=0, dynamic_size=True)
+        scores = tf.TensorArray(dtype, size=0, dynamic_size=True)
+        diverged = tf.constant(False)
+        stopped = tf.constant(False)
+        epoch = tf.constant(0)
+        while epoch < settings.n_epochs and not diverged and not stopped:
+            seed = tf.random.experimental.stateless_fold_in(settings.seed, epoch)
+            weights, adam, loss = self._train_epoch(
+                state.weights, state.adam, data, settings, seed
+            )
+            if settings.early_stopping:
+                score = self._validation_log_likelihood(
+                    weights, validation, settings.log_jacobian
+                )
+                criterion = score
+            else:
+                score = tf.constant(math.nan, dtype)
+                criterion = -loss
+            if tf.math.is_finite(loss) and tf.math.is_finite(criterion):
+                improved = criterion > state.best_criterion + settings.tol
+                better = criterion > state.best_criterion
+                no_improvement = tf.where(improved, 0, state.no_improvement + 1)
+                state = TrainingState(
+                    weights=weights,
+                    adam=adam,
+                    best_weights=[
+                        tf.where(better, w, best) for w, best in zip(weights, state.best_weights)
+                    ],
+                    best_criterion=tf.maximum(criterion, state.best_criterion),
+                    no_improvement=no_improvement,
+                )
+                losses = losses.write(epoch, loss)
+                scores = scores.write(epoch, score)
+                stopped = no_improvement > settings.n_iter_no_change
+                epoch += 1
+            else:
+                diverged = tf.constant(True)
+        return state, losses.stack(), scores.stack(), diverged, stopped
 
     def _parameters(self, weights, X):
         return mixture_parameters(self._forward(weights, X), self.spec)
+
+
+class TrainingState(typing.NamedTuple):
+    """What training carries from epoch to epoch (and from fit to warm fit)."""
+
+    weights: list
+    adam: tuple
+    best_weights: list
+    best_criterion: object
+    no_improvement: object
+
+
+class TrainingSettings(typing.NamedTuple):
+    """Per-fit numbers; tensors, so a new value never triggers a retrace."""
+
+    n_epochs: object
+    batch_size: object
+    seed: object
+    learning_rate: object
+    alpha: object
+    tol: object
+    n_iter_no_change: object
+    early_stopping: object
+    log_jacobian: object
 
 
 @functools.lru_cache(maxsize=32)
@@ -270,10 +359,16 @@ def compiled_network(spec):
 
 
 def initial_state(model):
-    """Weights of ``model`` and a fresh Adam state, as tensors."""
+    """A fresh training state for ``model``: its weights, zeroed Adam moments."""
     weights = model_weights(model)
     zeros = [tf.zeros_like(w) for w in weights]
-    return weights, (tf.zeros((), weights[0].dtype), zeros, list(zeros))
+    return TrainingState(
+        weights=weights,
+        adam=(tf.zeros((), weights[0].dtype), zeros, list(zeros)),
+        best_weights=weights,
+        best_criterion=tf.constant(-math.inf, weights[0].dtype),
+        no_improvement=tf.constant(0),
+    )
 
 
 def model_weights(model):
@@ -284,6 +379,22 @@ def model_weights(model):
 def set_model_weights(model, weights):
     for variable, value in zip(model.trainable_variables, weights):
         variable.assign(value)
+
+
+def settings_to_tensors(settings, dtype):
+    """``TrainingSettings`` of Python numbers as tensors of the traced dtypes."""
+    dtypes = TrainingSettings(
+        n_epochs="int32",
+        batch_size="int32",
+        seed="int32",
+        learning_rate=dtype,
+        alpha=dtype,
+        tol=dtype,
+        n_iter_no_change="int32",
+        early_stopping="bool",
+        log_jacobian=dtype,
+    )
+    return TrainingSettings(*map(tf.constant, settings, dtypes))
 
 
 def to_tensor(array, dtype):
@@ -322,19 +433,11 @@ def model_from_arrays(spec, arrays):
     return model
 
 
-def adam_to_arrays(adam):
-    step, first_moments, second_moments = adam
-    return (
-        float(step),
-        [np.asarray(m) for m in first_moments],
-        [np.asarray(v) for v in second_moments],
-    )
+def state_to_arrays(state):
+    """A training state as a plain nested tuple of numpy arrays (picklable)."""
+    return tf.nest.map_structure(np.asarray, tuple(state))
 
 
-def adam_from_arrays(arrays, dtype):
-    step, first_moments, second_moments = arrays
-    return (
-        to_tensor(step, dtype),
-        [to_tensor(m, dtype) for m in first_moments],
-        [to_tensor(v, dtype) for v in second_moments],
-    )
+def state_from_arrays(arrays):
+    """Inverse of :func:`state_to_arrays`."""
+    return TrainingState(*tf.nest.map_structure(tf.convert_to_tensor, tuple(arrays)))
