@@ -27,7 +27,11 @@ MIN_SCALE = 1e-3
 
 def _weighted_mean_and_scale(values, sample_weight):
     """Column means and standard deviations; zero-variance columns get scale 1."""
-    mean = np.average(values, axis=0, weights=sample_weight)
+    # Averaging deviations from the first row keeps a constant column's mean
+    # exact (a plain running sum would leave rounding error that then passes
+    # for a tiny standard deviation).
+    shift = values[0]
+    mean = shift + np.average(values - shift, axis=0, weights=sample_weight)
     scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=sample_weight))
     # A constant column carries no information; leave it centred, unscaled.
     constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
@@ -256,6 +260,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             self, X, y, reset=not resume, multi_output=True, y_numeric=True,
             dtype=np.float64,
         )
+        # validate_data leaves arrays of strings as they are; make them fail
+        # here with numpy's "could not convert string to float".
+        y = np.asarray(y, dtype=np.float64)
         y_2d = y.reshape(y.shape[0], -1)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -281,12 +288,17 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 dtype=self.dtype,
                 min_scale=MIN_SCALE,
             )
-        elif self._spec.n_components != self.n_components or (
-            self._spec.hidden_layer_sizes != self._hidden_layer_sizes()
+        elif (
+            self._spec.n_components != self.n_components
+            or self._spec.hidden_layer_sizes != self._hidden_layer_sizes()
+            or self._spec.activation != self.activation
+            or self._spec.dtype != self.dtype
+            or (self.validation_scores_ is not None) != self.early_stopping
         ):
             raise ValueError(
-                "warm_start=True needs the same n_components and "
-                "hidden_layer_sizes as the previous fit; refit with warm_start=False."
+                "warm_start=True needs the same n_components, hidden_layer_sizes, "
+                "activation, dtype and early_stopping as the previous fit; refit "
+                "with warm_start=False."
             )
 
         # Zero-weight rows contribute nothing to the loss; dropping them keeps
@@ -380,17 +392,30 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             self.n_iter_ += len(losses)
             self.t_ += n_train * len(losses)
 
-        if diverged and n_done == 0 and not resume:
+        if self.early_stopping:
+            final_weights = state.best_weights
+        else:
+            final_weights = state.weights
+            # The last update of the last epoch is checked by nothing else.
+            if not _network.parameters_are_finite(final_weights, self._spec, X_std):
+                diverged = True
+        if diverged and not self.early_stopping:
+            final_weights = state.start_weights
+        if diverged and (
+            (n_done == 0 and not resume)
+            or not _network.parameters_are_finite(final_weights, self._spec, X_std)
+        ):
             raise FloatingPointError(
-                "Training diverged in the first epoch (the loss is not finite). "
-                "Lower learning_rate_init, raise alpha, or check y for extreme values."
+                "Training diverged (the loss or the network's outputs are not "
+                "finite) before any usable weights were found. Lower "
+                "learning_rate_init, raise alpha, or check y for extreme values."
             )
         if diverged:
             warnings.warn(
-                f"Training diverged in epoch {self.n_iter_ + 1} (the loss is not "
-                "finite); kept the weights of the last finite epoch (with "
-                "early stopping, of the best one). Lower learning_rate_init or "
-                "raise alpha to train further.",
+                f"Training diverged in epoch {self.n_iter_ + 1} (the loss or the "
+                "network's outputs are not finite); kept the last weights known "
+                "to be finite (with early stopping, the best ones). Lower "
+                "learning_rate_init or raise alpha to train further.",
                 ConvergenceWarning,
             )
         elif stopped and self.verbose:
@@ -409,12 +434,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         if self.early_stopping:
             self.best_loss_ = None
             self.best_validation_score_ = best_criterion
-            _network.set_model_weights(self.model_, state.best_weights)
         else:
             self.best_loss_ = -best_criterion
             self.best_validation_score_ = None
-            _network.set_model_weights(self.model_, state.weights)
-        self._training_state = _network.state_to_arrays(state)
+        _network.set_model_weights(self.model_, final_weights)
+        self._training_state = _network.state_to_arrays(state._replace(weights=final_weights))
 
     # -- prediction ---------------------------------------------------------------
 
@@ -521,7 +545,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         """
         log_likelihood = self.log_likelihood(X, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, log_likelihood)
+            sample_weight = _check_sample_weight(
+                sample_weight, log_likelihood, ensure_non_negative=True
+            )
+            if not np.any(sample_weight > 0):
+                raise ValueError("sample_weight must have at least one positive entry.")
         return float(np.average(log_likelihood, weights=sample_weight))
 
     # -- pickling -------------------------------------------------------------------

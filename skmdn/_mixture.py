@@ -1,24 +1,37 @@
 """Per-row mixtures of diagonal Gaussians: numpy, float64, original units of y.
 
-Every number skmdn reports about a predicted distribution (log-likelihood,
-mode, samples, moments) is computed here, once.
+Every number skmdn reports about a predicted distribution (densities, CDF,
+quantiles, intervals, moments, modes, samples) is computed here, once, and
+vectorised over rows.
 """
 
 import math
 
 import numpy as np
-from scipy.special import logsumexp, softmax
+from scipy.special import logsumexp, ndtr, ndtri, softmax
 from sklearn.utils import check_random_state
 
 LOG_2PI = math.log(2.0 * math.pi)
 
-# Rows per block in the vectorised mode search: bounds the (rows, K, K, d)
-# temporaries to a few megabytes whatever the number of rows.
-_MODE_BLOCK_ELEMENTS = 2**21
+# Upper bound on the elements of one block's temporaries (rows x points x K x d):
+# keeps memory at a few tens of megabytes whatever the number of rows.
+_BLOCK_ELEMENTS = 2**21
 # Mode search stops when a step is below this fraction of the row's smallest
 # component scale; Newton steps get there in a handful of iterations.
 _MODE_TOLERANCE = 1e-10
 _MODE_MAX_ITER = 500
+# Two climbs that end closer than this (in units of the row's smallest
+# scale) found the same mode; distinct modes are far further apart.
+_SAME_MODE = 1e-6
+# Quantiles are solved until the bracket is below this fraction of the
+# row's smallest component scale.
+_QUANTILE_TOLERANCE = 1e-12
+_QUANTILE_MAX_ITER = 200
+# Highest-density regions: each component contributes this many grid points
+# between -_HDR_SPAN and +_HDR_SPAN of its standard deviations, so every
+# component, however narrow, is resolved at its own scale.
+_HDR_POINTS_PER_COMPONENT = 64
+_HDR_SPAN = 8.0
 
 
 class GaussianMixtureDistribution:
@@ -27,7 +40,7 @@ class GaussianMixtureDistribution:
     Component ``k`` of row ``i`` has weight ``weights[i, k]``, mean
     ``means[i, k]`` and per-output standard deviations ``scales[i, k]``
     (diagonal covariance). All quantities are float64 in the original units of
-    y. Returned by :meth:`MDNRegressor.predict_dist`.
+    y. Returned by :meth:`MDNRegressor.predict_dist`; also usable on its own.
 
     Parameters
     ----------
@@ -35,8 +48,8 @@ class GaussianMixtureDistribution:
         Mixing weights; each row is non-negative and sums to one.
     means : array-like of shape (n_rows, n_components) or \
             (n_rows, n_components, n_outputs)
-        Component means. The 2-D form describes a 1-D target: then points
-        and results carry no output axis, as for an estimator fitted on 1-D y.
+        Component means. The 2-D form describes a 1-D target: then points and
+        results carry no output axis, as for an estimator fitted on 1-D y.
     scales : array-like, same shape as ``means``
         Component standard deviations, positive.
 
@@ -46,16 +59,37 @@ class GaussianMixtureDistribution:
     means : ndarray of shape (n_rows, n_components, n_outputs)
     scales : ndarray of shape (n_rows, n_components, n_outputs)
 
+    Notes
+    -----
+    Points ``y`` passed to :meth:`log_prob`, :meth:`pdf` and :meth:`cdf` are
+    read as follows (1-D target; for ``n_outputs > 1`` add a trailing output
+    axis):
+
+    - shape ``(n_rows,)``: one point per row; the result has shape ``(n_rows,)``;
+    - shape ``(m,)`` with ``m != n_rows``, or ``(1, m)``: a grid shared by all
+      rows; the result has shape ``(n_rows, m)``;
+    - shape ``(n_rows, m)``: a grid per row; the result has shape
+      ``(n_rows, m)``.
+
+    To evaluate a shared grid whose length happens to equal ``n_rows``, pass
+    it as ``grid[None, :]``.
+
     Examples
     --------
     >>> import numpy as np
     >>> from skmdn import GaussianMixtureDistribution
     >>> dist = GaussianMixtureDistribution(
-    ...     weights=[[0.5, 0.5]], means=[[-1.0, 1.0]], scales=[[0.2, 0.2]])
+    ...     weights=[[0.3, 0.7]], means=[[-1.0, 1.0]], scales=[[0.2, 0.2]])
+    >>> dist
+    GaussianMixtureDistribution(n_rows=1, n_components=2, n_outputs=1)
     >>> dist.mean()
-    array([0.])
-    >>> np.abs(dist.mode()).round(6)
+    array([0.4])
+    >>> dist.mode().round(6)
     array([1.])
+    >>> dist.modes()[0].round(6)
+    array([[ 1., -1.]])
+    >>> dist.pdf(np.linspace(-2, 2, 5)).shape
+    (1, 5)
     """
 
     def __init__(self, weights, means, scales):
@@ -101,10 +135,7 @@ class GaussianMixtureDistribution:
         """Rows ``rows`` (an int, slice, index array or mask) as a new distribution."""
         if isinstance(rows, (int, np.integer)):
             rows = [rows]
-        means, scales = self.means[rows], self.scales[rows]
-        if self._univariate:
-            means, scales = means[..., 0], scales[..., 0]
-        return type(self)(self.weights[rows], means, scales)
+        return self._new(self.weights[rows], self.means[rows], self.scales[rows])
 
     def __repr__(self):
         return (
@@ -112,23 +143,51 @@ class GaussianMixtureDistribution:
             f"n_components={self.n_components}, n_outputs={self.n_outputs})"
         )
 
-    # -- shape handling -------------------------------------------------------
+    def _new(self, weights, means, scales):
+        """A distribution of the same kind (1-D or multi-output target)."""
+        if self._univariate:
+            means, scales = means[..., 0], scales[..., 0]
+        return type(self)(weights, means, scales)
+
+    # -- shape handling -----------------------------------------------------------
 
     def _as_points(self, y):
-        """y of shape (n,) [1-D target] or (n, d) as an array of shape (n, d)."""
+        """Read ``y`` (see the class Notes) as points of shape (n_rows | 1, m, d).
+
+        Returns the points and whether the caller asked for one point per row.
+        """
         y = np.asarray(y, dtype=np.float64)
-        if self._univariate and y.ndim == 1:
-            y = y[:, None]
-        if y.shape != (len(self), self.n_outputs):
-            expected = (len(self),) if self._univariate else (len(self), self.n_outputs)
-            raise ValueError(f"y must have shape {expected}; got {y.shape}.")
-        return y
+        n_rows, n_outputs = len(self), self.n_outputs
+        if self._univariate:
+            y = y[..., None]
+        if y.ndim == 1:
+            y = y[None, :]
+        if y.ndim < 2 or y.shape[-1] != n_outputs or y.ndim > 3:
+            raise ValueError(
+                f"y has shape {np.shape(y)}, which does not fit {n_rows} rows of a "
+                f"{n_outputs}-output distribution; see GaussianMixtureDistribution's Notes."
+            )
+        if y.ndim == 2:
+            per_row = y.shape[0] == n_rows
+            return (y[:, None, :] if per_row else y[None, :, :]), per_row
+        if y.shape[0] not in (1, n_rows):
+            raise ValueError(
+                f"A grid of points must have shape (1 or {n_rows}, m, {n_outputs}); "
+                f"got {y.shape}."
+            )
+        return y, False
 
     def _as_output(self, values):
-        """Drop the output axis of (n, ..., d) results for a 1-D target."""
+        """Drop the output axis of (..., d) results for a 1-D target."""
         return values[..., 0] if self._univariate else values
 
-    # -- densities --------------------------------------------------------------
+    def _blocks(self, points_per_row):
+        """Row slices whose (rows x points x K x d) temporaries stay small."""
+        per_row = max(1, points_per_row * self.n_components * self.n_outputs)
+        block = max(1, _BLOCK_ELEMENTS // per_row)
+        return [slice(start, start + block) for start in range(0, len(self), block)]
+
+    # -- densities ----------------------------------------------------------------
 
     def _log_normalisers(self):
         """log(w_k) - sum(log sigma_k) - d/2 log(2 pi), shape (n, K)."""
@@ -145,48 +204,194 @@ class GaussianMixtureDistribution:
 
         Parameters
         ----------
-        y : array-like of shape (n_rows,) or (n_rows, n_outputs)
-            One point per row.
+        y : array-like
+            One point per row, or a grid; see the class Notes.
 
         Returns
         -------
-        log_prob : ndarray of shape (n_rows,)
+        log_prob : ndarray of shape (n_rows,) or (n_rows, m)
         """
-        points = self._as_points(y)
-        z = (points[:, None, :] - self.means) / self.scales
-        return logsumexp(self._log_normalisers() - 0.5 * np.sum(z * z, axis=2), axis=1)
+        points, per_row = self._as_points(y)
+        log_normalisers = self._log_normalisers()
+        result = np.empty((len(self), points.shape[1]))
+        for rows in self._blocks(points.shape[1]):
+            block_points = points[rows] if points.shape[0] > 1 else points
+            z = (block_points[:, :, None, :] - self.means[rows, None]) / self.scales[rows, None]
+            result[rows] = logsumexp(
+                log_normalisers[rows, None] - 0.5 * np.sum(z * z, axis=3), axis=2
+            )
+        return result[:, 0] if per_row else result
 
     def pdf(self, y):
         """Density of ``y`` under each row's mixture; see :meth:`log_prob`."""
         return np.exp(self.log_prob(y))
 
-    # -- moments ----------------------------------------------------------------
+    def cdf(self, y):
+        """Cumulative distribution function of each output's marginal.
+
+        Parameters
+        ----------
+        y : array-like
+            One point per row, or a grid; see the class Notes.
+
+        Returns
+        -------
+        cdf : ndarray of shape (n_rows,) or (n_rows, m) for a 1-D target, with a
+            trailing axis of length n_outputs otherwise (one marginal CDF per
+            output).
+        """
+        points, per_row = self._as_points(y)
+        result = np.empty((len(self), points.shape[1], self.n_outputs))
+        for rows in self._blocks(points.shape[1]):
+            block_points = points[rows] if points.shape[0] > 1 else points
+            z = (block_points[:, :, None, :] - self.means[rows, None]) / self.scales[rows, None]
+            result[rows] = np.einsum("nk,nmkd->nmd", self.weights[rows], ndtr(z))
+        return self._as_output(result[:, 0] if per_row else result)
+
+    # -- quantiles and intervals --------------------------------------------------
+
+    def ppf(self, q):
+        """Quantiles of each output's marginal: the inverse of :meth:`cdf`.
+
+        Solved per row by Newton steps safeguarded by bisection inside the
+        bracket [min_k, max_k] of the component quantiles, which always
+        contains the mixture quantile, to 1e-12 of the row's smallest scale.
+
+        Parameters
+        ----------
+        q : float or array-like of shape (m,)
+            Probability levels in [0, 1], shared by all rows.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_rows,) for a scalar ``q`` or
+            (n_rows, m), with a trailing n_outputs axis for a multi-output
+            target. Level 0 gives -inf and level 1 gives +inf.
+        """
+        levels = np.asarray(q, dtype=np.float64)
+        if levels.ndim > 1 or np.any(~((levels >= 0) & (levels <= 1))):
+            raise ValueError(
+                f"Quantile levels must be a number or 1-D array in [0, 1]; got {q!r}."
+            )
+        flat = np.atleast_1d(levels)
+        result = np.empty((len(self), flat.size, self.n_outputs))
+        for rows in self._blocks(flat.size):
+            result[rows] = _mixture_quantiles(
+                self.weights[rows], self.means[rows], self.scales[rows], flat
+            )
+        return self._as_output(result[:, 0] if levels.ndim == 0 else result)
+
+    def interval(self, coverage=0.9):
+        """Central interval holding ``coverage`` of each output's marginal.
+
+        Parameters
+        ----------
+        coverage : float, default=0.9
+            In (0, 1).
+
+        Returns
+        -------
+        lower, upper : ndarrays of shape (n_rows,) or (n_rows, n_outputs)
+            The ``(1 - coverage) / 2`` and ``(1 + coverage) / 2`` quantiles.
+        """
+        _check_coverage(coverage)
+        bounds = self.ppf([(1 - coverage) / 2, (1 + coverage) / 2])
+        return bounds[:, 0], bounds[:, 1]
+
+    def hdr(self, coverage=0.9):
+        """Highest-density region holding ``coverage`` of each row's mass.
+
+        The smallest set with that probability: ``{y : p(y) >= t}`` for the
+        threshold ``t`` that makes its mass ``coverage``. For a multimodal
+        p(y | x) it is a union of disjoint intervals, one per branch that
+        carries enough mass, where a central interval would also cover the
+        improbable gap between branches.
+
+        The crossings ``p(y) = t`` are bracketed on a grid that resolves every
+        component at its own scale (64 points within 8 standard deviations),
+        then solved by Newton steps on the exact density; the threshold is
+        solved so that the exact mass, from the CDF at the crossings, equals
+        ``coverage``.
+
+        Parameters
+        ----------
+        coverage : float, default=0.9
+            In (0, 1).
+
+        Returns
+        -------
+        intervals : ndarray of shape (n_rows, n_intervals, 2)
+            Lower and upper ends of each row's intervals in increasing order;
+            rows with fewer than ``n_intervals`` intervals are padded with NaN.
+        threshold : ndarray of shape (n_rows,)
+            The density level ``t``.
+        """
+        _check_coverage(coverage)
+        if not self._univariate and self.n_outputs > 1:
+            raise ValueError(
+                "hdr is defined here for a single output; for several outputs use "
+                "interval() on each marginal, or sample()."
+            )
+        blocks = self._blocks(self.n_components * _HDR_POINTS_PER_COMPONENT)
+        pieces = [
+            _highest_density_region(
+                self.weights[rows], self.means[rows, :, 0], self.scales[rows, :, 0], coverage
+            )
+            for rows in blocks
+        ]
+        width = max(piece[0].shape[1] for piece in pieces)
+        intervals = np.full((len(self), width, 2), np.nan)
+        for rows, (piece, _) in zip(blocks, pieces):
+            intervals[rows, : piece.shape[1]] = piece
+        return intervals, np.concatenate([threshold for _, threshold in pieces])
+
+    # -- moments ------------------------------------------------------------------
 
     def mean(self):
         """Mean of each row's mixture, shape (n_rows,) or (n_rows, n_outputs)."""
-        return self._as_output(np.einsum("nk,nkd->nd", self.weights, self.means))
+        return self._as_output(self._mean())
+
+    def _mean(self):
+        return np.einsum("nk,nkd->nd", self.weights, self.means)
 
     def var(self):
         """Per-output variance (law of total variance), shaped as :meth:`mean`."""
-        mean = np.einsum("nk,nkd->nd", self.weights, self.means)
-        spread = self.scales**2 + (self.means - mean[:, None, :]) ** 2
+        spread = self.scales**2 + (self.means - self._mean()[:, None, :]) ** 2
         return self._as_output(np.einsum("nk,nkd->nd", self.weights, spread))
 
     def std(self):
         """Per-output standard deviation, shaped as :meth:`mean`."""
         return np.sqrt(self.var())
 
-    # -- modes ------------------------------------------------------------------
+    def covariance(self):
+        """Covariance matrix of y for each row.
+
+        Returns
+        -------
+        covariance : ndarray of shape (n_rows, n_outputs, n_outputs)
+            Within-component (diagonal) plus between-component covariance.
+        """
+        centred = self.means - self._mean()[:, None, :]
+        between = np.einsum("nk,nki,nkj->nij", self.weights, centred, centred)
+        within = np.einsum("nk,nkd->nd", self.weights, self.scales**2)
+        diagonal = np.arange(self.n_outputs)
+        between[:, diagonal, diagonal] += within
+        return between
+
+    # -- modes --------------------------------------------------------------------
 
     def mode(self):
         """The global mode of each row: the y where the density is highest.
 
-        Found by hill-climbing from every component mean (safeguarded Newton
-        steps on the log density, falling back to the monotone fixed-point
-        step of Carreira-Perpinan 2000) until a step is below 1e-10 of the
-        row's smallest component scale; the highest local maximum wins. This
-        differs from the mean of the heaviest component whenever components
-        overlap.
+        Found by climbing from every component mean (and, with several
+        outputs, from the peak of every pair of components' product) with
+        safeguarded Newton steps on the log density, otherwise the monotone
+        fixed-point step of Carreira-Perpinan (2000), until a step is below
+        1e-10 of the row's smallest component scale; the highest of the local
+        maxima wins. This differs from the mean of the heaviest component
+        whenever components overlap. In one dimension every local maximum is
+        reached from some component mean; with several outputs the starting
+        points cover the usual cases but are not a proof.
 
         Returns
         -------
@@ -196,7 +401,39 @@ class GaussianMixtureDistribution:
         best = np.argmax(log_density, axis=1)
         return self._as_output(points[np.arange(len(self)), best])
 
-    # -- sampling ---------------------------------------------------------------
+    def modes(self):
+        """All local modes of each row (the branches of p(y | x)).
+
+        Returns
+        -------
+        modes : ndarray of shape (n_rows, n_modes) or (n_rows, n_modes, n_outputs)
+            Each row's distinct local maxima, highest density first, padded
+            with NaN where a row has fewer than ``n_modes``.
+        log_density : ndarray of shape (n_rows, n_modes)
+            Log density at each mode; -inf in padding.
+        """
+        points, log_density = _local_maxima(self)
+        order = np.argsort(-log_density, axis=1)
+        points = np.take_along_axis(points, order[:, :, None], axis=1)
+        log_density = np.take_along_axis(log_density, order, axis=1)
+        # A climb that ends where a higher-ranked one ended found the same mode.
+        gap = np.max(np.abs(points[:, :, None, :] - points[:, None, :, :]), axis=3)
+        unit = _SAME_MODE * self.scales.min(axis=(1, 2))
+        earlier = np.tri(points.shape[1], k=-1, dtype=bool)
+        duplicate = np.any((gap <= unit[:, None, None]) & earlier, axis=2)
+        # Distinct modes first (stable, so still by density), then trim.
+        order = np.argsort(duplicate, axis=1, kind="stable")
+        points = np.take_along_axis(points, order[:, :, None], axis=1)
+        log_density = np.take_along_axis(log_density, order, axis=1)
+        duplicate = np.take_along_axis(duplicate, order, axis=1)
+        n_modes = int(np.max(np.sum(~duplicate, axis=1)))
+        points, log_density = points[:, :n_modes], log_density[:, :n_modes]
+        padding = duplicate[:, :n_modes]
+        points[padding] = np.nan
+        log_density[padding] = -np.inf
+        return self._as_output(points), log_density
+
+    # -- sampling -----------------------------------------------------------------
 
     def sample(self, n_samples=1, random_state=None, temperature=1.0, sigma_temperature=1.0):
         """Draw ``n_samples`` values of y per row.
@@ -207,16 +444,19 @@ class GaussianMixtureDistribution:
         random_state : int, RandomState instance or None, default=None
         temperature : float, default=1.0
             Mixing weights are raised to ``1 / temperature`` and renormalised:
-            below 1 sharpens towards the heaviest component, above 1 flattens.
+            below 1 sharpens towards the heaviest component, above 1 flattens
+            towards equal weights.
         sigma_temperature : float, default=1.0
-            Multiplies every component variance.
+            Multiplies every component variance (scales by its square root).
 
         Returns
         -------
         samples : ndarray of shape (n_rows, n_samples) or \
                 (n_rows, n_samples, n_outputs)
         """
-        if temperature <= 0 or sigma_temperature <= 0:
+        if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
+            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        if not (temperature > 0 and sigma_temperature > 0):
             raise ValueError("temperature and sigma_temperature must be positive.")
         rng = check_random_state(random_state)
         n_rows = len(self)
@@ -227,93 +467,201 @@ class GaussianMixtureDistribution:
         # Inverse-CDF choice of component, vectorised over rows and draws.
         cumulative = np.cumsum(weights, axis=1)[:, :-1]
         uniform = rng.random_sample((n_rows, n_samples))
-        components = np.sum(uniform[:, :, None] >= cumulative[:, None, :], axis=2)
+        components = np.empty((n_rows, n_samples), dtype=np.intp)
+        for rows in self._blocks(n_samples):
+            components[rows] = np.sum(
+                uniform[rows, :, None] >= cumulative[rows, None, :], axis=2
+            )
         rows = np.arange(n_rows)[:, None]
         means = self.means[rows, components]
         scales = self.scales[rows, components] * math.sqrt(sigma_temperature)
         noise = rng.standard_normal((n_rows, n_samples, self.n_outputs))
         return self._as_output(means + scales * noise)
 
+    # -- interoperability -----------------------------------------------------------
+
+    def to_tfp(self):
+        """The same mixtures as a TensorFlow Probability distribution (float64).
+
+        Returns
+        -------
+        distribution : tfp.distributions.MixtureSameFamily
+            Batch shape ``(n_rows,)``; event shape ``()`` for a 1-D target
+            (Normal components) and ``(n_outputs,)`` otherwise
+            (MultivariateNormalDiag components).
+        """
+        from ._network import tfp_mixture
+
+        return tfp_mixture(self.weights, self.means, self.scales, self._univariate)
+
+
+def _check_coverage(coverage):
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must be in (0, 1); got {coverage!r}.")
+
+
+def _mixture_quantiles(weights, means, scales, levels):
+    """Quantiles (n, m, d) of each output's marginal mixture at ``levels`` (m,)."""
+    z = ndtri(levels)[None, :, None, None]
+    component_quantiles = means[:, None] + scales[:, None] * z  # (n, m, K, d)
+    with np.errstate(invalid="ignore"):
+        lower = component_quantiles.min(axis=2)
+        upper = component_quantiles.max(axis=2)
+    target = levels[None, :, None]
+    inside = np.isfinite(lower) & np.isfinite(upper)
+    # Start from the weight-averaged component quantile, inside the bracket.
+    y = np.where(inside, np.einsum("nk,nmkd->nmd", weights, np.where(np.isfinite(component_quantiles), component_quantiles, 0.0)), lower)
+    lower, upper = np.where(inside, lower, y), np.where(inside, upper, y)
+    tolerance = _QUANTILE_TOLERANCE * scales.min(axis=(1, 2))[:, None, None]
+    w = weights[:, None, :, None]
+    for _ in range(_QUANTILE_MAX_ITER):
+        z = (y[:, :, None, :] - means[:, None]) / scales[:, None]
+        excess = np.sum(w * ndtr(z), axis=2) - target
+        density = np.sum(w * np.exp(-0.5 * z * z) / scales[:, None], axis=2) / math.sqrt(2 * math.pi)
+        lower = np.where(excess < 0, y, lower)
+        upper = np.where(excess > 0, y, upper)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = y - excess / density
+        bisection = 0.5 * (lower + upper)
+        y_new = np.where((newton > lower) & (newton < upper), newton, bisection)
+        y_new = np.where(inside & (excess != 0), y_new, y)
+        done = np.abs(y_new - y) <= tolerance
+        y = y_new
+        if np.all(done | ~inside):
+            break
+    return y
+
 
 def _local_maxima(dist):
-    """Hill-climb from every component mean of every row.
+    """Climb from every starting point of every row (see :func:`_starting_points`).
 
     Returns
     -------
-    points : ndarray of shape (n_rows, K, d)
-        Where the climb from each component mean ended (a local maximum).
-    log_density : ndarray of shape (n_rows, K)
+    points : ndarray of shape (n_rows, n_starts, d)
+        Where each climb ended (a local maximum).
+    log_density : ndarray of shape (n_rows, n_starts)
         The log density there.
     """
-    n_rows, n_components, n_outputs = dist.means.shape
-    block = max(1, _MODE_BLOCK_ELEMENTS // (n_components * n_components * n_outputs))
+    starts = _starting_points(dist.means, dist.scales)
+    n_rows, n_starts, n_outputs = starts.shape
+    block = max(1, _BLOCK_ELEMENTS // (n_starts * dist.n_components * n_outputs))
     log_normalisers = dist._log_normalisers()
-    points = np.empty_like(dist.means)
-    log_density = np.empty((n_rows, n_components))
-    for start in range(0, n_rows, block):
-        rows = slice(start, start + block)
+    points = np.empty_like(starts)
+    log_density = np.empty((n_rows, n_starts))
+    for begin in range(0, n_rows, block):
+        rows = slice(begin, begin + block)
         points[rows], log_density[rows] = _climb(
-            dist.means[rows], dist.scales[rows], log_normalisers[rows]
+            starts[rows], dist.means[rows], dist.scales[rows], log_normalisers[rows]
         )
     return points, log_density
 
 
-def _climb(means, scales, log_normalisers):
-    """Vectorised ascent for one block of rows; see :func:`_local_maxima`."""
+def _starting_points(means, scales):
+    """Where the climbs start: every component mean, and for d > 1 more.
+
+    In one dimension every local maximum of a Gaussian mixture is reached by
+    climbing from some component mean. With several outputs, elongated
+    components can overlap into a peak that no climb from a mean reaches (two
+    crossing ridges), so each pair of components also contributes the peak of
+    their product, (P_i mu_i + P_j mu_j) / (P_i + P_j) with P the precisions.
+    """
     n_rows, n_components, n_outputs = means.shape
-    # One candidate per (row, starting component), flattened; each candidate
-    # carries its row's mixture.
-    row_of = np.repeat(np.arange(n_rows), n_components)
-    cand_means, cand_scales = means[row_of], scales[row_of]
-    cand_norm = log_normalisers[row_of]
-    precision = 1.0 / cand_scales**2
-    tolerance = _MODE_TOLERANCE * cand_scales.min(axis=(1, 2))
-    y = means.reshape(-1, n_outputs).copy()
+    if n_outputs == 1 or n_components == 1:
+        return means
+    first, second = np.triu_indices(n_components, k=1)
+    precision = 1.0 / scales**2
+    pair_points = (
+        precision[:, first] * means[:, first] + precision[:, second] * means[:, second]
+    ) / (precision[:, first] + precision[:, second])
+    return np.concatenate([means, pair_points], axis=1)
 
-    def component_log_prob(active, points):
-        z = (points[:, None, :] - cand_means[active]) / cand_scales[active]
-        return cand_norm[active] - 0.5 * np.sum(z * z, axis=2)
 
-    active = np.arange(y.shape[0])
-    log_comp = component_log_prob(active, y)
-    log_p = logsumexp(log_comp, axis=1)
-    final_log_p = log_p.copy()
+def _ascent_terms(points, means, precision, log_normalisers):
+    """Log density, its gradient and Hessian, and the fixed-point target.
+
+    For candidates ``points`` (C, d), each under its own mixture (``means`` and
+    ``precision`` of shape (C, K, d), ``log_normalisers`` (C, K)).
+    """
+    diff = means - points[:, None, :]
+    component_gradients = diff * precision
+    log_terms = log_normalisers - 0.5 * np.sum(diff * component_gradients, axis=2)
+    top = log_terms.max(axis=1, keepdims=True)
+    terms = np.exp(log_terms - top)[:, :, None]
+    total = terms.sum(axis=1)
+    weighted_gradients = terms * component_gradients
+    gradient = weighted_gradients.sum(axis=1) / total
+    weighted_precision = np.sum(terms * precision, axis=1) / total
+    hessian = np.matmul(
+        weighted_gradients.transpose(0, 2, 1), component_gradients
+    ) / total[:, :, None] - gradient[:, :, None] * gradient[:, None, :]
+    diagonal = np.arange(points.shape[1])
+    hessian[:, diagonal, diagonal] -= weighted_precision
+    # The fixed point of Carreira-Perpinan (2000), sum r_k P_k mu_k / sum r_k P_k
+    # (P_k the precision, r_k the responsibility), written as a step.
+    fixed_point = points + gradient / weighted_precision
+    return top[:, 0] + np.log(total[:, 0]), gradient, hessian, fixed_point
+
+
+def _newton_steps(gradient, hessian):
+    """Newton steps where the Hessian is negative definite; NaN elsewhere."""
+    if hessian.shape[1] == 1:
+        curvature = hessian[:, 0, :]
+        return np.where(curvature < 0, -gradient / np.where(curvature < 0, curvature, -1.0), np.nan)
+    steps = np.full_like(gradient, np.nan)
+    concave = np.all(np.linalg.eigvalsh(hessian) < 0, axis=1)
+    if np.any(concave):
+        steps[concave] = -np.linalg.solve(hessian[concave], gradient[concave][:, :, None])[:, :, 0]
+    return steps
+
+
+def _climb(starts, means, scales, log_normalisers):
+    """Vectorised ascent from ``starts`` (n, S, d) for one block of rows.
+
+    Each candidate takes a Newton step where log p is locally concave and
+    otherwise an over-relaxed fixed-point step (the fixed-point step scaled by
+    a factor that doubles while the density keeps rising). A step that lowered
+    the density is undone and replaced by the plain fixed-point step, which
+    never lowers it, so every climb is monotone.
+    """
+    n_rows, n_starts, n_outputs = starts.shape
+    n_candidates = n_rows * n_starts
+    row_of = np.repeat(np.arange(n_rows), n_starts)
+    precision = 1.0 / scales**2
+    tolerance = np.repeat(_MODE_TOLERANCE * scales.min(axis=(1, 2)), n_starts)
+    points = starts.reshape(n_candidates, n_outputs).copy()
+    log_density = np.full(n_candidates, -np.inf)
+    previous_fixed_point = points.copy()
+    relaxation = np.ones(n_candidates)
+    active = np.arange(n_candidates)
+
+    def terms(candidates, at):
+        rows = row_of[candidates]
+        return _ascent_terms(at, means[rows], precision[rows], log_normalisers[rows])
+
     for _ in range(_MODE_MAX_ITER):
         if active.size == 0:
             break
-        resp = np.exp(log_comp - log_p[:, None])
-        prec = precision[active]
-        gradients = prec * (cand_means[active] - y[active][:, None, :])
-        gradient = np.einsum("ak,akd->ad", resp, gradients)
-        # Fixed-point (EM) step: never decreases the density.
-        weighted_prec = resp[:, :, None] * prec
-        fixed_point = np.sum(weighted_prec * cand_means[active], axis=1) / np.sum(
-            weighted_prec, axis=1
+        current = points[active]
+        log_p, gradient, hessian, fixed_point = terms(active, current)
+        worse = log_p < log_density[active]
+        relax = relaxation[active]
+        if np.any(worse):
+            current[worse] = previous_fixed_point[active[worse]]
+            log_p[worse], gradient[worse], hessian[worse], fixed_point[worse] = terms(
+                active[worse], current[worse]
+            )
+            relax[worse] = 1.0
+        newton = _newton_steps(gradient, hessian)
+        use_newton = ~np.isnan(newton[:, 0])
+        step = np.where(
+            use_newton[:, None], newton, relax[:, None] * (fixed_point - current)
         )
-        # Newton step on log p where its Hessian is negative definite.
-        hessian = (
-            np.einsum("ak,aki,akj->aij", resp, gradients, gradients)
-            - np.einsum("ai,aj->aij", gradient, gradient)
-        )
-        hessian[:, np.arange(n_outputs), np.arange(n_outputs)] -= np.sum(weighted_prec, axis=1)
-        concave = np.all(np.linalg.eigvalsh(hessian) < 0, axis=1)
-        newton = y[active].copy()
-        if np.any(concave):
-            newton[concave] -= np.linalg.solve(
-                hessian[concave], gradient[concave][:, :, None]
-            )[:, :, 0]
-        log_comp_newton = component_log_prob(active, newton)
-        log_p_newton = logsumexp(log_comp_newton, axis=1)
-        use_newton = concave & (log_p_newton >= log_p)
-        new_y = np.where(use_newton[:, None], newton, fixed_point)
-        step = np.max(np.abs(new_y - y[active]), axis=1)
-        log_comp = np.where(use_newton[:, None], log_comp_newton, log_comp)
-        if not np.all(use_newton):
-            fallback = ~use_newton
-            log_comp[fallback] = component_log_prob(active[fallback], fixed_point[fallback])
-        log_p = logsumexp(log_comp, axis=1)
-        y[active] = new_y
-        final_log_p[active] = log_p
-        still = step > tolerance[active]
-        active, log_comp, log_p = active[still], log_comp[still], log_p[still]
-    return y.reshape(n_rows, n_components, n_outputs), final_log_p.reshape(n_rows, n_components)
+        log_density[active] = log_p
+        previous_fixed_point[active] = fixed_point
+        relaxation[active] = np.where(use_newton, 1.0, 2.0 * relax)
+        points[active] = current + step
+        active = active[np.max(np.abs(step), axis=1) > tolerance[active]]
+    return (
+        points.reshape(n_rows, n_starts, n_outputs),
+        log_density.reshape(n_rows, n_starts),
+    )

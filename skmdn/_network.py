@@ -192,6 +192,7 @@ class CompiledNetwork:
         state = TrainingState(
             weights=weights,
             adam=(scalar, weights, weights),
+            start_weights=weights,
             best_weights=weights,
             best_criterion=scalar,
             no_improvement=tf.TensorSpec((), tf.int32),
@@ -273,8 +274,11 @@ class CompiledNetwork:
         The stopping rule is MLPRegressor's: the criterion (validation
         log-likelihood with early stopping, else minus the training loss) must
         beat its best by ``tol`` at least once every ``n_iter_no_change + 1``
-        epochs. An epoch whose loss or validation score is not finite is
-        discarded and ends training (``diverged``).
+        epochs. An epoch whose loss, validation score or new weights are not
+        finite is discarded and ends training (``diverged``). An epoch's loss
+        is measured before its last update, so ``start_weights`` (where the
+        last accepted epoch began) are the newest weights known to give a
+        finite loss.
 
         Returns
         -------
@@ -303,13 +307,17 @@ class CompiledNetwork:
             else:
                 score = tf.constant(math.nan, dtype)
                 criterion = -loss
-            if tf.math.is_finite(loss) and tf.math.is_finite(criterion):
+            finite_weights = tf.reduce_all(
+                [tf.reduce_all(tf.math.is_finite(w)) for w in weights]
+            )
+            if tf.math.is_finite(loss) and tf.math.is_finite(criterion) and finite_weights:
                 improved = criterion > state.best_criterion + settings.tol
                 better = criterion > state.best_criterion
                 no_improvement = tf.where(improved, 0, state.no_improvement + 1)
                 state = TrainingState(
                     weights=weights,
                     adam=adam,
+                    start_weights=state.weights,
                     best_weights=[
                         tf.where(better, w, best) for w, best in zip(weights, state.best_weights)
                     ],
@@ -333,6 +341,7 @@ class TrainingState(typing.NamedTuple):
 
     weights: list
     adam: tuple
+    start_weights: list
     best_weights: list
     best_criterion: object
     no_improvement: object
@@ -365,6 +374,7 @@ def initial_state(model):
     return TrainingState(
         weights=weights,
         adam=(tf.zeros((), weights[0].dtype), zeros, list(zeros)),
+        start_weights=weights,
         best_weights=weights,
         best_criterion=tf.constant(-math.inf, weights[0].dtype),
         no_improvement=tf.constant(0),
@@ -401,6 +411,17 @@ def to_tensor(array, dtype):
     return tf.convert_to_tensor(np.asarray(array, dtype=dtype))
 
 
+def parameters_are_finite(weights, spec, X):
+    """Whether the network with ``weights`` gives finite mixtures on all of ``X``."""
+    network = compiled_network(spec)
+    return all(
+        all(np.all(np.isfinite(part.numpy())) for part in network.parameters(
+            weights, to_tensor(X[start : start + PREDICT_CHUNK_ROWS], spec.dtype)
+        ))
+        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS)
+    )
+
+
 def predict_parameters(model, spec, X):
     """Mixture parameters (standardised units, float64) for standardised ``X``.
 
@@ -423,7 +444,7 @@ def predict_parameters(model, spec, X):
 
 def model_to_arrays(model):
     """The weights of ``model`` as numpy arrays (for pickling)."""
-    return [np.array(variable) for variable in model.trainable_variables]
+    return [variable.numpy() for variable in model.trainable_variables]
 
 
 def model_from_arrays(spec, arrays):
@@ -441,3 +462,23 @@ def state_to_arrays(state):
 def state_from_arrays(arrays):
     """Inverse of :func:`state_to_arrays`."""
     return TrainingState(*tf.nest.map_structure(tf.convert_to_tensor, tuple(arrays)))
+
+
+def tfp_mixture(weights, means, scales, univariate):
+    """A float64 ``tfp.distributions.MixtureSameFamily`` with these parameters.
+
+    ``means`` and ``scales`` have shape (n, K, d); ``univariate`` selects Normal
+    components (event shape ``()``, d must be 1) over MultivariateNormalDiag.
+    """
+    with quiet_native_startup():
+        import tensorflow_probability as tfp
+
+    distributions = tfp.distributions
+    if univariate:
+        components = distributions.Normal(loc=means[..., 0], scale=scales[..., 0])
+    else:
+        components = distributions.MultivariateNormalDiag(loc=means, scale_diag=scales)
+    return distributions.MixtureSameFamily(
+        mixture_distribution=distributions.Categorical(probs=weights),
+        components_distribution=components,
+    )
