@@ -470,21 +470,69 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # only to float32 rounding.
         return GaussianMixtureDistribution(softmax(log_weights, axis=1), means, scales)
 
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Conditional mode: the most probable y for each row of X.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the standard deviation of p(y | x), as
+            GaussianProcessRegressor does.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Shaped like the y given to :meth:`fit`.
+        y_std : ndarray, same shape as ``y_pred``
+            Only with ``return_std=True``: per-output standard deviation of
+            the predicted mixture (it includes the spread between branches).
         """
-        return self.predict_dist(X).mode()
+        dist = self.predict_dist(X)
+        if return_std:
+            return dist.mode(), dist.std()
+        return dist.mode()
 
-    def sample(self, X, n_samples=1, random_state=None):
+    def predict_quantiles(self, X, quantiles=(0.05, 0.5, 0.95)):
+        """Quantiles of p(y | x) (of each output's marginal) for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        quantiles : float or array-like of shape (n_quantiles,), \
+                default=(0.05, 0.5, 0.95)
+            Levels in [0, 1].
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples, n_quantiles), with a trailing
+            n_outputs axis for multi-output y; (n_samples,) for a scalar level.
+        """
+        return self.predict_dist(X).ppf(quantiles)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Central prediction interval holding ``coverage`` of p(y | x).
+
+        For a multimodal p(y | x) the central interval also spans the gaps
+        between branches; ``predict_dist(X).hdr(coverage)`` gives the
+        highest-density region, a union of intervals.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        coverage : float, default=0.9
+
+        Returns
+        -------
+        intervals : ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+            Lower and upper ends.
+        """
+        lower, upper = self.predict_dist(X).interval(coverage)
+        return np.stack([lower, upper], axis=-1)
+
+    def sample(
+        self, X, n_samples=1, random_state=None, temperature=1.0, sigma_temperature=1.0
+    ):
         """Draw samples of y from p(y | x) for each row of X.
 
         Parameters
@@ -493,6 +541,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         n_samples : int, default=1
             Draws per row.
         random_state : int, RandomState instance or None, default=None
+        temperature : float, default=1.0
+            Below 1 sharpens the mixing weights towards the most probable
+            branch, above 1 flattens them (weights ** (1 / temperature)).
+        sigma_temperature : float, default=1.0
+            Multiplies every component variance.
 
         Returns
         -------
@@ -500,9 +553,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 (n_rows, n_samples, n_outputs)
             The first for a model fitted on 1-D y.
         """
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-        return self.predict_dist(X).sample(n_samples, random_state=random_state)
+        return self.predict_dist(X).sample(
+            n_samples,
+            random_state=random_state,
+            temperature=temperature,
+            sigma_temperature=sigma_temperature,
+        )
 
     def log_likelihood(self, X, y):
         """Log density of each y under p(y | x), in the original units of y.

@@ -23,14 +23,15 @@ _MODE_MAX_ITER = 500
 # Two climbs that end closer than this (in units of the row's smallest
 # scale) found the same mode; distinct modes are far further apart.
 _SAME_MODE = 1e-6
-# Quantiles are solved until the bracket is below this fraction of the
-# row's smallest component scale.
-_QUANTILE_TOLERANCE = 1e-12
-_QUANTILE_MAX_ITER = 200
+# Quantiles and density-level crossings are solved until a step is below this
+# fraction of the row's smallest component scale.
+_ROOT_TOLERANCE = 1e-12
+_ROOT_MAX_ITER = 200
 # Highest-density regions: each component contributes this many grid points
 # between -_HDR_SPAN and +_HDR_SPAN of its standard deviations, so every
-# component, however narrow, is resolved at its own scale.
-_HDR_POINTS_PER_COMPONENT = 64
+# component, however narrow, is resolved at its own scale (a point every half
+# standard deviation, its mean included).
+_HDR_POINTS_PER_COMPONENT = 33
 _HDR_SPAN = 8.0
 
 
@@ -308,7 +309,7 @@ class GaussianMixtureDistribution:
         improbable gap between branches.
 
         The crossings ``p(y) = t`` are bracketed on a grid that resolves every
-        component at its own scale (64 points within 8 standard deviations),
+        component at its own scale (a point every half standard deviation within 8 of its mean),
         then solved by Newton steps on the exact density; the threshold is
         solved so that the exact mass, from the CDF at the crossings, equals
         ``coverage``.
@@ -500,36 +501,181 @@ def _check_coverage(coverage):
         raise ValueError(f"coverage must be in (0, 1); got {coverage!r}.")
 
 
-def _mixture_quantiles(weights, means, scales, levels):
-    """Quantiles (n, m, d) of each output's marginal mixture at ``levels`` (m,)."""
-    z = ndtri(levels)[None, :, None, None]
-    component_quantiles = means[:, None] + scales[:, None] * z  # (n, m, K, d)
-    with np.errstate(invalid="ignore"):
-        lower = component_quantiles.min(axis=2)
-        upper = component_quantiles.max(axis=2)
-    target = levels[None, :, None]
-    inside = np.isfinite(lower) & np.isfinite(upper)
-    # Start from the weight-averaged component quantile, inside the bracket.
-    y = np.where(inside, np.einsum("nk,nmkd->nmd", weights, np.where(np.isfinite(component_quantiles), component_quantiles, 0.0)), lower)
-    lower, upper = np.where(inside, lower, y), np.where(inside, upper, y)
-    tolerance = _QUANTILE_TOLERANCE * scales.min(axis=(1, 2))[:, None, None]
-    w = weights[:, None, :, None]
-    for _ in range(_QUANTILE_MAX_ITER):
-        z = (y[:, :, None, :] - means[:, None]) / scales[:, None]
-        excess = np.sum(w * ndtr(z), axis=2) - target
-        density = np.sum(w * np.exp(-0.5 * z * z) / scales[:, None], axis=2) / math.sqrt(2 * math.pi)
-        lower = np.where(excess < 0, y, lower)
-        upper = np.where(excess > 0, y, upper)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = y - excess / density
-        bisection = 0.5 * (lower + upper)
-        y_new = np.where((newton > lower) & (newton < upper), newton, bisection)
-        y_new = np.where(inside & (excess != 0), y_new, y)
-        done = np.abs(y_new - y) <= tolerance
-        y = y_new
-        if np.all(done | ~inside):
+def _solve_increasing(function, lower, upper, start, tolerance):
+    """Solve ``function(active, y) = 0`` for many increasing 1-D functions at once.
+
+    Each problem ``i`` is bracketed by ``lower[i] < root < upper[i]``;
+    ``function(active, y)`` returns the values and slopes of problems
+    ``active`` at ``y``. Newton steps are taken only when they stay inside the
+    bracket and move less than half its width; otherwise the bracket is
+    bisected, so it always shrinks (plain Newton can cycle between two points
+    of a bimodal CDF). Problems leave the working set once a step is below
+    their ``tolerance``.
+    """
+    lower, upper, y = lower.copy(), upper.copy(), start.copy()
+    active = np.arange(y.size)
+    for _ in range(_ROOT_MAX_ITER):
+        if active.size == 0:
             break
+        value, slope = function(active, y[active])
+        low, high, current = lower[active], upper[active], y[active]
+        low = np.where(value < 0, current, low)
+        high = np.where(value > 0, current, high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = current - value / slope
+        safe = (newton > low) & (newton < high) & (np.abs(newton - current) <= 0.5 * (high - low))
+        new = np.where(value == 0, current, np.where(safe, newton, 0.5 * (low + high)))
+        lower[active], upper[active], y[active] = low, high, new
+        active = active[np.abs(new - current) > tolerance[active]]
     return y
+
+
+def _mixture_quantiles(weights, means, scales, levels):
+    """Quantiles (n, m, d) of each output's marginal mixture at ``levels`` (m,).
+
+    The mixture CDF at the smallest component quantile is at most the level
+    and at the largest at least the level, so [min_k, max_k] of the component
+    quantiles brackets the answer; the search starts from the weighted mean of
+    the component quantiles. Levels 0 and 1 map to -inf and +inf.
+    """
+    n_rows, n_components, n_outputs = means.shape
+    interior = (levels > 0) & (levels < 1)
+    safe_levels = np.where(interior, levels, 0.5)
+    # One problem per (row, level, output), each with its row's marginal.
+    z = ndtri(safe_levels)[None, :, None, None]
+    component_quantiles = means[:, None] + scales[:, None] * z  # (n, m, K, d)
+    shape = (n_rows, levels.size, n_outputs)
+    row = np.broadcast_to(np.arange(n_rows)[:, None, None], shape).ravel()
+    output = np.broadcast_to(np.arange(n_outputs), shape).ravel()
+    target = np.broadcast_to(safe_levels[None, :, None], shape).ravel()
+    problem_means = means[row, :, output]  # (P, K)
+    problem_scales = scales[row, :, output]
+    problem_weights = weights[row]
+
+    def excess_cdf(active, y):
+        z = (y[:, None] - problem_means[active]) / problem_scales[active]
+        w = problem_weights[active]
+        value = np.sum(w * ndtr(z), axis=1) - target[active]
+        slope = np.sum(w * np.exp(-0.5 * z * z) / problem_scales[active], axis=1)
+        return value, slope / math.sqrt(2 * math.pi)
+
+    quantiles = _solve_increasing(
+        excess_cdf,
+        component_quantiles.min(axis=2).ravel(),
+        component_quantiles.max(axis=2).ravel(),
+        np.einsum("nk,nmkd->nmd", weights, component_quantiles).ravel(),
+        _ROOT_TOLERANCE * problem_scales.min(axis=1),
+    ).reshape(shape)
+    quantiles[:, levels == 0] = -np.inf
+    quantiles[:, levels == 1] = np.inf
+    return quantiles
+
+
+def _univariate_terms(points, weights, means, scales):
+    """Density, its slope and the CDF at ``points`` (C, m) of 1-D mixtures (C, K)."""
+    z = (points[:, :, None] - means[:, None, :]) / scales[:, None, :]
+    weighted = (
+        weights[:, None, :] * np.exp(-0.5 * z * z) / (scales[:, None, :] * math.sqrt(2 * math.pi))
+    )
+    density = weighted.sum(axis=2)
+    slope = -np.sum(weighted * z / scales[:, None, :], axis=2)
+    cdf = np.einsum("ck,cmk->cm", weights, ndtr(z))
+    return density, slope, cdf
+
+
+def _solve_level(lower, upper, rising, level, weights, means, scales):
+    """Solve p(y) = level in brackets [lower, upper] (C,), one mixture (C, K) each.
+
+    ``rising`` says whether p crosses the level upwards in the bracket.
+    Returns the crossing points, and p' and the CDF there.
+    """
+    sign = np.where(rising, 1.0, -1.0)
+
+    def signed_excess(active, y):
+        density, slope, _ = _univariate_terms(
+            y[:, None], weights[active], means[active], scales[active]
+        )
+        return sign[active] * (density[:, 0] - level[active]), sign[active] * slope[:, 0]
+
+    points = _solve_increasing(
+        signed_excess, lower, upper, 0.5 * (lower + upper),
+        _ROOT_TOLERANCE * scales.min(axis=1),
+    )
+    _, slope, cdf = _univariate_terms(points[:, None], weights, means, scales)
+    return points, slope[:, 0], cdf[:, 0]
+
+
+def _highest_density_region(weights, means, scales, coverage):
+    """HDR of 1-D mixtures (n, K): intervals (n, n_intervals, 2) and thresholds (n,).
+
+    See :meth:`GaussianMixtureDistribution.hdr` for the method.
+    """
+    n_rows, n_components = weights.shape
+    offsets = np.linspace(-_HDR_SPAN, _HDR_SPAN, _HDR_POINTS_PER_COMPONENT)
+    grid = np.sort(
+        (means[:, :, None] + scales[:, :, None] * offsets).reshape(n_rows, -1), axis=1
+    )
+    density, _, cdf = _univariate_terms(grid, weights, means, scales)
+    cell_mass = np.diff(cdf, axis=1)
+    low_end, high_end = np.minimum(density[:, :-1], density[:, 1:]), np.maximum(
+        density[:, :-1], density[:, 1:]
+    )
+
+    def grid_mass(level):
+        # Mass of {p >= level} with p linear within each cell.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fraction = np.clip((high_end - level[:, None]) / (high_end - low_end), 0.0, 1.0)
+        fraction = np.where(high_end > low_end, fraction, (low_end >= level[:, None]) * 1.0)
+        return np.sum(cell_mass * fraction, axis=1)
+
+    # Bisection on log(level) against the grid mass (decreasing in level).
+    log_low = np.log(np.max(density, axis=1)) - 60.0
+    log_high = np.log(np.max(density, axis=1))
+    for _ in range(40):
+        middle = 0.5 * (log_low + log_high)
+        too_little = grid_mass(np.exp(middle)) < coverage
+        log_high = np.where(too_little, middle, log_high)
+        log_low = np.where(too_little, log_low, middle)
+    level = np.exp(0.5 * (log_low + log_high))
+
+    # Newton on the exact mass: crossings solved on the density itself and
+    # mass = sum over falling crossings of F - sum over rising ones of F.
+    for _ in range(3):
+        above = density >= level[:, None]
+        change = above[:, 1:] != above[:, :-1]
+        rows, cells = np.nonzero(change)
+        rising = above[rows, cells + 1]
+        points, slopes, cdfs = _solve_level(
+            grid[rows, cells], grid[rows, cells + 1], rising, level[rows],
+            weights[rows], means[rows], scales[rows],
+        )
+        mass = np.bincount(rows, np.where(rising, -cdfs, cdfs), minlength=n_rows)
+        # d mass / d level = -level * sum(1 / |p'|) over the crossings.
+        derivative = -level * np.bincount(rows, 1.0 / np.abs(slopes), minlength=n_rows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = (mass - coverage) / derivative
+        level = np.where(np.isfinite(step), np.clip(level - step, 0.5 * level, 2.0 * level), level)
+    # Final crossings at the final level.
+    above = density >= level[:, None]
+    change = above[:, 1:] != above[:, :-1]
+    rows, cells = np.nonzero(change)
+    rising = above[rows, cells + 1]
+    points, _, _ = _solve_level(
+        grid[rows, cells], grid[rows, cells + 1], rising, level[rows],
+        weights[rows], means[rows], scales[rows],
+    )
+    # The k-th rising crossing of a row starts its k-th interval; the k-th
+    # falling crossing ends it (p is below the level at both grid ends).
+    rank = np.zeros(rows.size, dtype=np.intp)
+    for is_rising in (True, False):
+        chosen = rising == is_rising
+        chosen_rows = rows[chosen]
+        first = np.searchsorted(chosen_rows, chosen_rows)
+        rank[chosen] = np.arange(chosen_rows.size) - first
+    n_intervals = int(rank.max()) + 1 if rows.size else 0
+    intervals = np.full((n_rows, n_intervals, 2), np.nan)
+    intervals[rows, rank, np.where(rising, 0, 1)] = points
+    return intervals, level
 
 
 def _local_maxima(dist):
