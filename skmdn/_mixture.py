@@ -5,7 +5,9 @@ quantiles, intervals, moments, modes, samples) is computed here, once, and
 vectorised over rows.
 """
 
+import concurrent.futures
 import math
+import os
 
 import numpy as np
 from scipy.special import logsumexp, ndtr, ndtri, softmax
@@ -182,6 +184,11 @@ class GaussianMixtureDistribution:
         """Drop the output axis of (..., d) results for a 1-D target."""
         return values[..., 0] if self._univariate else values
 
+    def _standardised(self, points, rows):
+        """(y - mu_k) / sigma_k for points (n | 1, m, d) and ``rows``: (rows, m, K, d)."""
+        block_points = points[rows] if points.shape[0] > 1 else points
+        return (block_points[:, :, None, :] - self.means[rows, None]) / self.scales[rows, None]
+
     def _blocks(self, points_per_row):
         """Row slices whose (rows x points x K x d) temporaries stay small."""
         per_row = max(1, points_per_row * self.n_components * self.n_outputs)
@@ -214,13 +221,12 @@ class GaussianMixtureDistribution:
         """
         points, per_row = self._as_points(y)
         log_normalisers = self._log_normalisers()
-        result = np.empty((len(self), points.shape[1]))
-        for rows in self._blocks(points.shape[1]):
-            block_points = points[rows] if points.shape[0] > 1 else points
-            z = (block_points[:, :, None, :] - self.means[rows, None]) / self.scales[rows, None]
-            result[rows] = logsumexp(
-                log_normalisers[rows, None] - 0.5 * np.sum(z * z, axis=3), axis=2
-            )
+
+        def block_log_prob(rows):
+            z = self._standardised(points, rows)
+            return logsumexp(log_normalisers[rows, None] - 0.5 * np.sum(z * z, axis=3), axis=2)
+
+        result = np.concatenate(_map_blocks(block_log_prob, self._blocks(points.shape[1])))
         return result[:, 0] if per_row else result
 
     def pdf(self, y):
@@ -242,11 +248,11 @@ class GaussianMixtureDistribution:
             output).
         """
         points, per_row = self._as_points(y)
-        result = np.empty((len(self), points.shape[1], self.n_outputs))
-        for rows in self._blocks(points.shape[1]):
-            block_points = points[rows] if points.shape[0] > 1 else points
-            z = (block_points[:, :, None, :] - self.means[rows, None]) / self.scales[rows, None]
-            result[rows] = np.einsum("nk,nmkd->nmd", self.weights[rows], ndtr(z))
+
+        def block_cdf(rows):
+            return np.einsum("nk,nmkd->nmd", self.weights[rows], ndtr(self._standardised(points, rows)))
+
+        result = np.concatenate(_map_blocks(block_cdf, self._blocks(points.shape[1])))
         return self._as_output(result[:, 0] if per_row else result)
 
     # -- quantiles and intervals --------------------------------------------------
@@ -275,11 +281,14 @@ class GaussianMixtureDistribution:
                 f"Quantile levels must be a number or 1-D array in [0, 1]; got {q!r}."
             )
         flat = np.atleast_1d(levels)
-        result = np.empty((len(self), flat.size, self.n_outputs))
-        for rows in self._blocks(flat.size):
-            result[rows] = _mixture_quantiles(
-                self.weights[rows], self.means[rows], self.scales[rows], flat
+        result = np.concatenate(
+            _map_blocks(
+                lambda rows: _mixture_quantiles(
+                    self.weights[rows], self.means[rows], self.scales[rows], flat
+                ),
+                self._blocks(flat.size),
             )
+        )
         return self._as_output(result[:, 0] if levels.ndim == 0 else result)
 
     def interval(self, coverage=0.9):
@@ -334,12 +343,12 @@ class GaussianMixtureDistribution:
                 "interval() on each marginal, or sample()."
             )
         blocks = self._blocks(self.n_components * _HDR_POINTS_PER_COMPONENT)
-        pieces = [
-            _highest_density_region(
+        pieces = _map_blocks(
+            lambda rows: _highest_density_region(
                 self.weights[rows], self.means[rows, :, 0], self.scales[rows, :, 0], coverage
-            )
-            for rows in blocks
-        ]
+            ),
+            blocks,
+        )
         width = max(piece[0].shape[1] for piece in pieces)
         intervals = np.full((len(self), width, 2), np.nan)
         for rows, (piece, _) in zip(blocks, pieces):
@@ -692,14 +701,29 @@ def _local_maxima(dist):
     n_rows, n_starts, n_outputs = starts.shape
     block = max(1, _BLOCK_ELEMENTS // (n_starts * dist.n_components * n_outputs))
     log_normalisers = dist._log_normalisers()
-    points = np.empty_like(starts)
-    log_density = np.empty((n_rows, n_starts))
-    for begin in range(0, n_rows, block):
-        rows = slice(begin, begin + block)
-        points[rows], log_density[rows] = _climb(
+    blocks = [slice(begin, begin + block) for begin in range(0, n_rows, block)]
+    climbs = _map_blocks(
+        lambda rows: _climb(
             starts[rows], dist.means[rows], dist.scales[rows], log_normalisers[rows]
-        )
+        ),
+        blocks,
+    )
+    points = np.concatenate([points for points, _ in climbs])
+    log_density = np.concatenate([log_density for _, log_density in climbs])
     return points, log_density
+
+
+def _map_blocks(function, blocks):
+    """``[function(block) for block in blocks]``, on all cores when there are several.
+
+    numpy releases the GIL inside its array operations, so threads run the
+    blocks in parallel without copying any data.
+    """
+    workers = min(len(blocks), os.cpu_count() or 1)
+    if workers <= 1:
+        return [function(block) for block in blocks]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, blocks))
 
 
 def _starting_points(means, scales):
