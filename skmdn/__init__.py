@@ -1,12 +1,30 @@
 """skmdn: scikit-learn compatible Mixture Density Networks.
 
-``import skmdn`` does not import TensorFlow; Keras and TensorFlow load on the
-first fit, prediction or unpickling of a model.
+``import skmdn`` is cheap: scikit-learn loads when ``MDNRegressor`` or
+``GaussianMixtureDistribution`` is first used, and Keras and TensorFlow only
+when a model is first fitted, used for prediction or unpickled.
 """
 
-from ._estimator import MDNRegressor
-from ._mixture import GaussianMixtureDistribution
+import importlib
 
 __version__ = "0.1.0"
 
+# Public name -> private module that defines it, imported on first access.
+_LAZY = {
+    "MDNRegressor": "._estimator",
+    "GaussianMixtureDistribution": "._mixture",
+}
+
 __all__ = ["GaussianMixtureDistribution", "MDNRegressor", "__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

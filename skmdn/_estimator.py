@@ -1,13 +1,13 @@
 """MDNRegressor: the scikit-learn estimator around the Keras mixture density network."""
 
 import warnings
+import math
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -37,6 +37,20 @@ def _weighted_mean_and_scale(values, sample_weight):
     constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
     scale[constant] = 1.0
     return mean, scale
+
+
+def _standardised_rows(values, mean, scale, rows, dtype):
+    """``(values[rows] - mean) / scale`` as a new ``dtype`` array, in chunks.
+
+    Chunks keep the float64 temporaries small, so the only full-size copy
+    of the data is the result.
+    """
+    result = np.empty((rows.size, values.shape[1]), dtype=dtype)
+    chunk = max(1, 2**20 // max(1, values.shape[1]))
+    for start in range(0, rows.size, chunk):
+        block = rows[start : start + chunk]
+        result[start : start + chunk] = (values[block] - mean) / scale
+    return result
 
 
 class MDNRegressor(RegressorMixin, BaseEstimator):
@@ -253,12 +267,39 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         -------
         self : MDNRegressor
         """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over (X, y), for data in chunks.
+
+        As MLPRegressor's: the first call initialises the model, later calls
+        continue from it; ``max_iter``, ``tol`` and ``early_stopping`` are
+        not used. The standardisation of X and y is fixed from the first
+        chunk, so make that chunk representative (shuffle the data) or
+        standardise the data yourself beforehand.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MDNRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _fit(self, X, y, sample_weight, incremental):
         from . import _network
 
-        resume = self.warm_start and hasattr(self, "model_")
+        resume = (self.warm_start or incremental) and hasattr(self, "model_")
+        # float32 input stays float32: the network trains in float32 anyway,
+        # and a float64 copy of a large X would double the memory.
         X, y = validate_data(
             self, X, y, reset=not resume, multi_output=True, y_numeric=True,
-            dtype=np.float64,
+            dtype=(np.float64, np.float32),
         )
         # validate_data leaves arrays of strings as they are; make them fail
         # here with numpy's "could not convert string to float".
@@ -269,12 +310,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         )
         if not np.any(sample_weight > 0):
             raise ValueError("sample_weight must have at least one positive entry.")
-        if resume and y_2d.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y_2d.shape[1]} outputs, but this MDNRegressor was fitted "
-                f"with {self.n_outputs_}; refit with warm_start=False."
-            )
-        if not resume:
+        if resume:
+            self._check_continuation(y_2d, incremental)
+        else:
             self.n_outputs_ = y_2d.shape[1]
             self._y_is_1d = y.ndim == 1
             self.x_mean_, self.x_scale_ = _weighted_mean_and_scale(X, sample_weight)
@@ -288,31 +326,59 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 dtype=self.dtype,
                 min_scale=MIN_SCALE,
             )
-        elif (
-            self._spec.n_components != self.n_components
-            or self._spec.hidden_layer_sizes != self._hidden_layer_sizes()
-            or self._spec.activation != self.activation
-            or self._spec.dtype != self.dtype
-            or (self.validation_scores_ is not None) != self.early_stopping
-        ):
-            raise ValueError(
-                "warm_start=True needs the same n_components, hidden_layer_sizes, "
-                "activation, dtype and early_stopping as the previous fit; refit "
-                "with warm_start=False."
-            )
-
-        # Zero-weight rows contribute nothing to the loss; dropping them keeps
-        # weights exactly equivalent to repeating or removing rows.
-        keep = sample_weight > 0
-        X_std = (X[keep] - self.x_mean_) / self.x_scale_
-        y_std = (y_2d[keep] - self.y_mean_) / self.y_scale_
-        sample_weight = sample_weight[keep]
 
         rng = check_random_state(self.random_state)
         if not resume:
             self.model_ = _network.build_model(self._spec, seed=rng.randint(2**31 - 1))
-        self._train(_network, X_std, y_std, sample_weight, rng, resume)
+        # Zero-weight rows contribute nothing to the loss; dropping them keeps
+        # weights exactly equivalent to repeating or removing rows.
+        rows = np.flatnonzero(sample_weight > 0)
+        n_validation = 0
+        if self.early_stopping and not incremental:
+            rows = rng.permutation(rows)
+            n_validation = math.ceil(self.validation_fraction * rows.size)
+            if n_validation >= rows.size:
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction} "
+                    f"leaves no training data from {rows.size} samples."
+                )
+        # One standardised copy in the training dtype, built chunk by chunk;
+        # its last n_validation rows are the validation set.
+        dtype = self._spec.dtype
+        n_train = rows.size - n_validation
+        arrays = (
+            _standardised_rows(X, self.x_mean_, self.x_scale_, rows, dtype),
+            _standardised_rows(y_2d, self.y_mean_, self.y_scale_, rows, dtype),
+            sample_weight[rows].astype(dtype),
+        )
+        data = tuple(_network.to_tensor(a[:n_train], dtype) for a in arrays)
+        validation = tuple(_network.to_tensor(a[n_train:], dtype) for a in arrays)
+        del arrays
+        self._train(_network, data, validation, rng, resume, incremental)
         return self
+
+    def _check_continuation(self, y_2d, incremental):
+        """A warm start or partial_fit must continue the same model."""
+        if y_2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y_2d.shape[1]} outputs, but this MDNRegressor was fitted "
+                f"with {self.n_outputs_}; refit with warm_start=False."
+            )
+        changed_early_stopping = not incremental and (
+            (self.validation_scores_ is not None) != self.early_stopping
+        )
+        if (
+            self._spec.n_components != self.n_components
+            or self._spec.hidden_layer_sizes != self._hidden_layer_sizes()
+            or self._spec.activation != self.activation
+            or self._spec.dtype != self.dtype
+            or changed_early_stopping
+        ):
+            raise ValueError(
+                "Continuing a fit (warm_start=True or partial_fit) needs the same "
+                "n_components, hidden_layer_sizes, activation, dtype and "
+                "early_stopping as the previous fit; refit with warm_start=False."
+            )
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -323,19 +389,16 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             )
         return tuple(int(units) for units in sizes)
 
-    def _train(self, _network, X_std, y_std, sample_weight, rng, resume):
-        """Run the epochs in compiled chunks; record curves, handle divergence."""
+    def _train(self, _network, data, validation, rng, resume, incremental):
+        """Run the epochs in compiled chunks; record curves, handle divergence.
+
+        ``data`` and ``validation`` are (X, y, sample_weight) tensors,
+        standardised; ``validation`` is empty without early stopping.
+        """
         network = _network.compiled_network(self._spec)
-        dtype = self._spec.dtype
-        if self.early_stopping:
-            X_std, X_val, y_std, y_val, sample_weight, w_val = train_test_split(
-                X_std, y_std, sample_weight,
-                test_size=self.validation_fraction,
-                random_state=rng.randint(2**31 - 1),
-            )
-        else:
-            X_val, y_val, w_val = X_std[:0], y_std[:0], sample_weight[:0]
-        n_train = X_std.shape[0]
+        early_stopping = self.early_stopping and not incremental
+        max_iter = 1 if incremental else self.max_iter
+        n_train = int(data[0].shape[0])
         batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
         if batch_size > n_train:
             warnings.warn(
@@ -344,8 +407,6 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 UserWarning,
             )
             batch_size = n_train
-        data = tuple(_network.to_tensor(a, dtype) for a in (X_std, y_std, sample_weight))
-        validation = tuple(_network.to_tensor(a, dtype) for a in (X_val, y_val, w_val))
 
         if resume:
             state = _network.state_from_arrays(self._training_state)
@@ -354,56 +415,56 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
-            self.validation_scores_ = [] if self.early_stopping else None
+            self.validation_scores_ = [] if early_stopping else None
 
         # One compiled call runs every epoch; with verbose, one call per epoch
         # so that progress prints as it happens.
-        chunk = 1 if self.verbose else self.max_iter
+        chunk = 1 if self.verbose else max_iter
         n_done, diverged, stopped = 0, False, False
-        while n_done < self.max_iter and not (diverged or stopped):
+        while n_done < max_iter and not (diverged or stopped):
             settings = _network.TrainingSettings(
-                n_epochs=min(chunk, self.max_iter - n_done),
+                n_epochs=min(chunk, max_iter - n_done),
                 batch_size=batch_size,
                 seed=rng.randint(0, 2**31 - 1, size=2),
                 learning_rate=self.learning_rate_init,
                 alpha=self.alpha,
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
-                early_stopping=self.early_stopping,
+                early_stopping=early_stopping,
                 # log|det| of y's standardisation: maps standardised
                 # log-likelihoods to the original units.
                 log_jacobian=float(np.sum(np.log(self.y_scale_))),
             )
             state, losses, scores, diverged, stopped = network.train(
-                state, data, validation, _network.settings_to_tensors(settings, dtype)
+                state, data, validation, _network.settings_to_tensors(settings, self._spec.dtype)
             )
             diverged, stopped = bool(diverged), bool(stopped)
             losses, scores = losses.numpy().tolist(), scores.numpy().tolist()
             n_done += len(losses)
             self.loss_curve_ += losses
-            if self.early_stopping:
+            if early_stopping:
                 self.validation_scores_ += scores
             if self.verbose:
                 for offset, (loss, score) in enumerate(zip(losses, scores)):
                     message = f"Iteration {self.n_iter_ + offset + 1}, loss = {loss:.8f}"
-                    if self.early_stopping:
+                    if early_stopping:
                         message += f", validation log-likelihood = {score:.8f}"
                     print(message)
             self.n_iter_ += len(losses)
             self.t_ += n_train * len(losses)
 
-        if self.early_stopping:
+        if early_stopping:
             final_weights = state.best_weights
         else:
             final_weights = state.weights
             # The last update of the last epoch is checked by nothing else.
-            if not _network.parameters_are_finite(final_weights, self._spec, X_std):
+            if not _network.parameters_are_finite(final_weights, self._spec, data[0]):
                 diverged = True
-        if diverged and not self.early_stopping:
+        if diverged and not early_stopping:
             final_weights = state.start_weights
         if diverged and (
             (n_done == 0 and not resume)
-            or not _network.parameters_are_finite(final_weights, self._spec, X_std)
+            or not _network.parameters_are_finite(final_weights, self._spec, data[0])
         ):
             raise FloatingPointError(
                 "Training diverged (the loss or the network's outputs are not "
@@ -419,19 +480,19 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
             )
         elif stopped and self.verbose:
-            what = "Validation log-likelihood" if self.early_stopping else "Training loss"
+            what = "Validation log-likelihood" if early_stopping else "Training loss"
             print(
                 f"{what} did not improve more than tol={self.tol} for "
                 f"{self.n_iter_no_change} consecutive epochs. Stopping."
             )
-        elif not stopped:
+        elif not (stopped or incremental):
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
         best_criterion = float(state.best_criterion)
-        if self.early_stopping:
+        if early_stopping:
             self.best_loss_ = None
             self.best_validation_score_ = best_criterion
         else:

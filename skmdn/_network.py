@@ -412,14 +412,14 @@ def to_tensor(array, dtype):
 
 
 def parameters_are_finite(weights, spec, X):
-    """Whether the network with ``weights`` gives finite mixtures on all of ``X``."""
+    """Whether the network with ``weights`` gives finite mixtures on all rows of
+    the standardised tensor ``X``."""
     network = compiled_network(spec)
-    return all(
-        all(np.all(np.isfinite(part.numpy())) for part in network.parameters(
-            weights, to_tensor(X[start : start + PREDICT_CHUNK_ROWS], spec.dtype)
-        ))
-        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS)
-    )
+    for start in range(0, int(X.shape[0]), PREDICT_CHUNK_ROWS):
+        parameters = network.parameters(weights, X[start : start + PREDICT_CHUNK_ROWS])
+        if not all(bool(tf.reduce_all(tf.math.is_finite(part))) for part in parameters):
+            return False
+    return True
 
 
 def predict_parameters(model, spec, X):
