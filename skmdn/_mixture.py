@@ -119,7 +119,8 @@ class GaussianMixtureDistribution:
             raise ValueError("scales must be positive.")
         if np.any(weights < 0) or not np.allclose(weights.sum(axis=1), 1.0, atol=1e-6):
             raise ValueError("Each row of weights must be non-negative and sum to one.")
-        self.weights = weights
+        # Accepted to 1e-6; renormalised so that the CDF reaches exactly one.
+        self.weights = weights / weights.sum(axis=1, keepdims=True)
         self.means = means
         self.scales = scales
 
@@ -193,7 +194,8 @@ class GaussianMixtureDistribution:
         """Row slices whose (rows x points x K x d) temporaries stay small."""
         per_row = max(1, points_per_row * self.n_components * self.n_outputs)
         block = max(1, _BLOCK_ELEMENTS // per_row)
-        return [slice(start, start + block) for start in range(0, len(self), block)]
+        # One (empty) block for zero rows, so results keep their shapes.
+        return [slice(start, start + block) for start in range(0, max(len(self), 1), block)]
 
     # -- densities ----------------------------------------------------------------
 
@@ -318,10 +320,11 @@ class GaussianMixtureDistribution:
         improbable gap between branches.
 
         The crossings ``p(y) = t`` are bracketed on a grid that resolves every
-        component at its own scale (a point every half standard deviation within 8 of its mean),
-        then solved by Newton steps on the exact density; the threshold is
-        solved so that the exact mass, from the CDF at the crossings, equals
-        ``coverage``.
+        component at its own scale (a point every half standard deviation
+        within 8 of its mean) and holds every local maximum, then solved by
+        safeguarded Newton steps on the exact density. The threshold is
+        solved, inside a bracket, until the exact mass (from the CDF at the
+        crossings) equals ``coverage``.
 
         Parameters
         ----------
@@ -342,10 +345,12 @@ class GaussianMixtureDistribution:
                 "hdr is defined here for a single output; for several outputs use "
                 "interval() on each marginal, or sample()."
             )
+        maxima, _ = self.modes()
         blocks = self._blocks(self.n_components * _HDR_POINTS_PER_COMPONENT)
         pieces = _map_blocks(
             lambda rows: _highest_density_region(
-                self.weights[rows], self.means[rows, :, 0], self.scales[rows, :, 0], coverage
+                self.weights[rows], self.means[rows, :, 0], self.scales[rows, :, 0],
+                maxima[rows], coverage,
             ),
             blocks,
         )
@@ -431,6 +436,7 @@ class GaussianMixtureDistribution:
         unit = _SAME_MODE * self.scales.min(axis=(1, 2))
         earlier = np.tri(points.shape[1], k=-1, dtype=bool)
         duplicate = np.any((gap <= unit[:, None, None]) & earlier, axis=2)
+        duplicate |= np.isneginf(log_density)
         # Distinct modes first (stable, so still by density), then trim.
         order = np.argsort(duplicate, axis=1, kind="stable")
         points = np.take_along_axis(points, order[:, :, None], axis=1)
@@ -530,7 +536,7 @@ def _solve_increasing(function, lower, upper, start, tolerance):
         low, high, current = lower[active], upper[active], y[active]
         low = np.where(value < 0, current, low)
         high = np.where(value > 0, current, high)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             newton = current - value / slope
         safe = (newton > low) & (newton < high) & (np.abs(newton - current) <= 0.5 * (high - low))
         new = np.where(value == 0, current, np.where(safe, newton, 0.5 * (low + high)))
@@ -614,76 +620,86 @@ def _solve_level(lower, upper, rising, level, weights, means, scales):
     return points, slope[:, 0], cdf[:, 0]
 
 
-def _highest_density_region(weights, means, scales, coverage):
+def _highest_density_region(weights, means, scales, maxima, coverage):
     """HDR of 1-D mixtures (n, K): intervals (n, n_intervals, 2) and thresholds (n,).
 
-    See :meth:`GaussianMixtureDistribution.hdr` for the method.
+    ``maxima`` (n, S) holds each row's local maxima (NaN where none). See
+    :meth:`GaussianMixtureDistribution.hdr` for the method.
     """
     n_rows, n_components = weights.shape
     offsets = np.linspace(-_HDR_SPAN, _HDR_SPAN, _HDR_POINTS_PER_COMPONENT)
+    # The maxima are grid points too: a level below a peak then always has a
+    # crossing bracketed on each side of it, however narrow the peak.
     grid = np.sort(
-        (means[:, :, None] + scales[:, :, None] * offsets).reshape(n_rows, -1), axis=1
+        np.concatenate(
+            [
+                (means[:, :, None] + scales[:, :, None] * offsets).reshape(n_rows, -1),
+                np.where(np.isnan(maxima), means[:, :1], maxima),
+            ],
+            axis=1,
+        ),
+        axis=1,
     )
     density, _, cdf = _univariate_terms(grid, weights, means, scales)
-    cell_mass = np.diff(cdf, axis=1)
-    low_end, high_end = np.minimum(density[:, :-1], density[:, 1:]), np.maximum(
-        density[:, :-1], density[:, 1:]
-    )
+    peak = density.max(axis=1)
 
-    def grid_mass(level):
-        # Mass of {p >= level} with p linear within each cell.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fraction = np.clip((high_end - level[:, None]) / (high_end - low_end), 0.0, 1.0)
-        fraction = np.where(high_end > low_end, fraction, (low_end >= level[:, None]) * 1.0)
-        return np.sum(cell_mass * fraction, axis=1)
-
-    # Bisection on log(level) against the grid mass (decreasing in level).
-    log_low = np.log(np.max(density, axis=1)) - 60.0
-    log_high = np.log(np.max(density, axis=1))
-    for _ in range(40):
-        middle = 0.5 * (log_low + log_high)
-        too_little = grid_mass(np.exp(middle)) < coverage
-        log_high = np.where(too_little, middle, log_high)
-        log_low = np.where(too_little, log_low, middle)
-    level = np.exp(0.5 * (log_low + log_high))
-
-    # Newton on the exact mass: crossings solved on the density itself and
-    # mass = sum over falling crossings of F - sum over rising ones of F.
-    for _ in range(3):
-        above = density >= level[:, None]
-        change = above[:, 1:] != above[:, :-1]
-        rows, cells = np.nonzero(change)
-        rising = above[rows, cells + 1]
+    def crossings(rows, level):
+        """Where p crosses ``level`` (one per row in ``rows``), as flat arrays."""
+        above = density[rows] >= level[:, None]
+        which, cells = np.nonzero(above[:, 1:] != above[:, :-1])
+        rising = above[which, cells + 1]
+        row = rows[which]
         points, slopes, cdfs = _solve_level(
-            grid[rows, cells], grid[rows, cells + 1], rising, level[rows],
-            weights[rows], means[rows], scales[rows],
+            grid[row, cells], grid[row, cells + 1], rising, level[which],
+            weights[row], means[row], scales[row],
         )
-        mass = np.bincount(rows, np.where(rising, -cdfs, cdfs), minlength=n_rows)
-        # d mass / d level = -level * sum(1 / |p'|) over the crossings.
-        derivative = -level * np.bincount(rows, 1.0 / np.abs(slopes), minlength=n_rows)
+        return which, rising, points, slopes, cdfs
+
+    def mass_shortfall(rows, log_level):
+        # coverage - mass{p >= level}: increasing in the level. The mass is
+        # the sum over falling crossings of F minus that over rising ones
+        # (p is below any positive level at both grid ends), and
+        # d mass / d level = -level * sum over crossings of 1 / |p'|.
+        level = np.exp(log_level)
+        which, rising, _, slopes, cdfs = crossings(rows, level)
+        mass = np.bincount(which, np.where(rising, -cdfs, cdfs), minlength=rows.size)
+        spread = np.bincount(which, 1.0 / np.abs(slopes), minlength=rows.size)
+        return coverage - mass, level**2 * spread
+
+    # Start from the level whose mass on the grid (p linear in each cell) is
+    # the coverage, then solve on the exact mass within a bracket that always
+    # holds the answer: mass -> 1 far below every density, 0 at the peak.
+    cell_mass = np.diff(cdf, axis=1)
+    low_end = np.minimum(density[:, :-1], density[:, 1:])
+    high_end = np.maximum(density[:, :-1], density[:, 1:])
+    log_low, log_high = np.log(peak) - 60.0, np.log(peak)
+    grid_low, grid_high = log_low.copy(), log_high.copy()
+    for _ in range(30):
+        middle = 0.5 * (grid_low + grid_high)
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = (mass - coverage) / derivative
-        level = np.where(np.isfinite(step), np.clip(level - step, 0.5 * level, 2.0 * level), level)
-    # Final crossings at the final level.
-    above = density >= level[:, None]
-    change = above[:, 1:] != above[:, :-1]
-    rows, cells = np.nonzero(change)
-    rising = above[rows, cells + 1]
-    points, _, _ = _solve_level(
-        grid[rows, cells], grid[rows, cells + 1], rising, level[rows],
-        weights[rows], means[rows], scales[rows],
+            fraction = np.clip(
+                (high_end - np.exp(middle)[:, None]) / (high_end - low_end), 0.0, 1.0
+            )
+        too_little = np.sum(cell_mass * fraction, axis=1) < coverage
+        grid_high = np.where(too_little, middle, grid_high)
+        grid_low = np.where(too_little, grid_low, middle)
+    log_level = _solve_increasing(
+        mass_shortfall, log_low, log_high, 0.5 * (grid_low + grid_high),
+        np.full(n_rows, _ROOT_TOLERANCE),
     )
+    level = np.exp(log_level)
+    which, rising, points, _, _ = crossings(np.arange(n_rows), level)
     # The k-th rising crossing of a row starts its k-th interval; the k-th
-    # falling crossing ends it (p is below the level at both grid ends).
-    rank = np.zeros(rows.size, dtype=np.intp)
+    # falling crossing ends it.
+    rank = np.zeros(which.size, dtype=np.intp)
     for is_rising in (True, False):
-        chosen = rising == is_rising
-        chosen_rows = rows[chosen]
-        first = np.searchsorted(chosen_rows, chosen_rows)
-        rank[chosen] = np.arange(chosen_rows.size) - first
-    n_intervals = int(rank.max()) + 1 if rows.size else 0
+        chosen_rows = which[rising == is_rising]
+        rank[rising == is_rising] = np.arange(chosen_rows.size) - np.searchsorted(
+            chosen_rows, chosen_rows
+        )
+    n_intervals = int(rank.max()) + 1 if which.size else 0
     intervals = np.full((n_rows, n_intervals, 2), np.nan)
-    intervals[rows, rank, np.where(rising, 0, 1)] = points
+    intervals[which, rank, np.where(rising, 0, 1)] = points
     return intervals, level
 
 
@@ -698,10 +714,8 @@ def _local_maxima(dist):
         The log density there.
     """
     starts = _starting_points(dist.means, dist.scales)
-    n_rows, n_starts, n_outputs = starts.shape
-    block = max(1, _BLOCK_ELEMENTS // (n_starts * dist.n_components * n_outputs))
     log_normalisers = dist._log_normalisers()
-    blocks = [slice(begin, begin + block) for begin in range(0, n_rows, block)]
+    blocks = dist._blocks(starts.shape[1])
     climbs = _map_blocks(
         lambda rows: _climb(
             starts[rows], dist.means[rows], dist.scales[rows], log_normalisers[rows]
@@ -754,34 +768,37 @@ def _ascent_terms(points, means, precision, log_normalisers):
     """
     diff = means - points[:, None, :]
     component_gradients = diff * precision
-    log_terms = log_normalisers - 0.5 * np.sum(diff * component_gradients, axis=2)
+    log_terms = log_normalisers - 0.5 * np.einsum("ckd,ckd->ck", diff, component_gradients)
     top = log_terms.max(axis=1, keepdims=True)
-    terms = np.exp(log_terms - top)[:, :, None]
+    terms = np.exp(log_terms - top, out=log_terms)
     total = terms.sum(axis=1)
-    weighted_gradients = terms * component_gradients
-    gradient = weighted_gradients.sum(axis=1) / total
-    weighted_precision = np.sum(terms * precision, axis=1) / total
-    hessian = np.matmul(
-        weighted_gradients.transpose(0, 2, 1), component_gradients
-    ) / total[:, :, None] - gradient[:, :, None] * gradient[:, None, :]
+    gradient = np.einsum("ck,ckd->cd", terms, component_gradients) / total[:, None]
+    weighted_precision = np.einsum("ck,ckd->cd", terms, precision) / total[:, None]
+    hessian = np.einsum(
+        "ck,cki,ckj->cij", terms, component_gradients, component_gradients, optimize=False
+    ) / total[:, None, None] - gradient[:, :, None] * gradient[:, None, :]
     diagonal = np.arange(points.shape[1])
     hessian[:, diagonal, diagonal] -= weighted_precision
     # The fixed point of Carreira-Perpinan (2000), sum r_k P_k mu_k / sum r_k P_k
     # (P_k the precision, r_k the responsibility), written as a step.
     fixed_point = points + gradient / weighted_precision
-    return top[:, 0] + np.log(total[:, 0]), gradient, hessian, fixed_point
+    return top[:, 0] + np.log(total), gradient, hessian, fixed_point
 
 
 def _newton_steps(gradient, hessian):
-    """Newton steps where the Hessian is negative definite; NaN elsewhere."""
+    """Newton steps where the Hessian is negative definite (NaN elsewhere), and
+    whether the Hessian has a positive eigenvalue (a minimum or saddle)."""
     if hessian.shape[1] == 1:
         curvature = hessian[:, 0, :]
-        return np.where(curvature < 0, -gradient / np.where(curvature < 0, curvature, -1.0), np.nan)
+        concave = curvature < 0
+        steps = np.where(concave, -gradient / np.where(concave, curvature, -1.0), np.nan)
+        return steps, curvature[:, 0] > 0
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    concave = np.all(eigenvalues < 0, axis=1)
     steps = np.full_like(gradient, np.nan)
-    concave = np.all(np.linalg.eigvalsh(hessian) < 0, axis=1)
     if np.any(concave):
         steps[concave] = -np.linalg.solve(hessian[concave], gradient[concave][:, :, None])[:, :, 0]
-    return steps
+    return steps, np.any(eigenvalues > 0, axis=1)
 
 
 def _climb(starts, means, scales, log_normalisers):
@@ -791,7 +808,9 @@ def _climb(starts, means, scales, log_normalisers):
     otherwise an over-relaxed fixed-point step (the fixed-point step scaled by
     a factor that doubles while the density keeps rising). A step that lowered
     the density is undone and replaced by the plain fixed-point step, which
-    never lowers it, so every climb is monotone.
+    never lowers it, so every climb is monotone. A climb that ends where the
+    Hessian has a positive eigenvalue (it started on a minimum or saddle,
+    where the gradient vanishes) is not a maximum: its log density is -inf.
     """
     n_rows, n_starts, n_outputs = starts.shape
     n_candidates = n_rows * n_starts
@@ -802,6 +821,7 @@ def _climb(starts, means, scales, log_normalisers):
     log_density = np.full(n_candidates, -np.inf)
     previous_fixed_point = points.copy()
     relaxation = np.ones(n_candidates)
+    not_maximum = np.zeros(n_candidates, dtype=bool)
     active = np.arange(n_candidates)
 
     def terms(candidates, at):
@@ -813,7 +833,8 @@ def _climb(starts, means, scales, log_normalisers):
             break
         current = points[active]
         log_p, gradient, hessian, fixed_point = terms(active, current)
-        worse = log_p < log_density[active]
+        # Differences at rounding level are not a worse step.
+        worse = log_p < log_density[active] - 1e-13 * (1.0 + np.abs(log_density[active]))
         relax = relaxation[active]
         if np.any(worse):
             current[worse] = previous_fixed_point[active[worse]]
@@ -821,7 +842,7 @@ def _climb(starts, means, scales, log_normalisers):
                 active[worse], current[worse]
             )
             relax[worse] = 1.0
-        newton = _newton_steps(gradient, hessian)
+        newton, not_maximum[active] = _newton_steps(gradient, hessian)
         use_newton = ~np.isnan(newton[:, 0])
         step = np.where(
             use_newton[:, None], newton, relax[:, None] * (fixed_point - current)
@@ -831,6 +852,7 @@ def _climb(starts, means, scales, log_normalisers):
         relaxation[active] = np.where(use_newton, 1.0, 2.0 * relax)
         points[active] = current + step
         active = active[np.max(np.abs(step), axis=1) > tolerance[active]]
+    log_density[not_maximum] = -np.inf
     return (
         points.reshape(n_rows, n_starts, n_outputs),
         log_density.reshape(n_rows, n_starts),
