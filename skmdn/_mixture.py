@@ -22,6 +22,12 @@ _BLOCK_ELEMENTS = 2**21
 # component scale; Newton steps get there in a handful of iterations.
 _MODE_TOLERANCE = 1e-10
 _MODE_MAX_ITER = 500
+# Climbs of one row that meet within this fraction of its smallest scale, both
+# where log p is concave, are on the same peak (peaks of a Gaussian mixture are
+# separated by a dip on the scale of its components); only one goes on.
+_MERGE_RADIUS = 1e-4
+# The coarse float32 climb stops at this fraction of the row's smallest scale.
+_COARSE_TOLERANCE = 1e-4
 # Two climbs that end closer than this (in units of the row's smallest
 # scale) found the same mode; distinct modes are far further apart.
 _SAME_MODE = 1e-6
@@ -717,7 +723,7 @@ def _local_maxima(dist):
     log_normalisers = dist._log_normalisers()
     blocks = dist._blocks(starts.shape[1])
     climbs = _map_blocks(
-        lambda rows: _climb(
+        lambda rows: _climb_block(
             starts[rows], dist.means[rows], dist.scales[rows], log_normalisers[rows]
         ),
         blocks,
@@ -772,11 +778,14 @@ def _ascent_terms(points, means, precision, log_normalisers):
     top = log_terms.max(axis=1, keepdims=True)
     terms = np.exp(log_terms - top, out=log_terms)
     total = terms.sum(axis=1)
-    gradient = np.einsum("ck,ckd->cd", terms, component_gradients) / total[:, None]
+    weighted_gradients = terms[:, :, None] * component_gradients
+    gradient = weighted_gradients.sum(axis=1) / total[:, None]
     weighted_precision = np.einsum("ck,ckd->cd", terms, precision) / total[:, None]
-    hessian = np.einsum(
-        "ck,cki,ckj->cij", terms, component_gradients, component_gradients, optimize=False
-    ) / total[:, None, None] - gradient[:, :, None] * gradient[:, None, :]
+    hessian = (
+        np.einsum("cki,ckj->cij", weighted_gradients, component_gradients)
+        / total[:, None, None]
+        - gradient[:, :, None] * gradient[:, None, :]
+    )
     diagonal = np.arange(points.shape[1])
     hessian[:, diagonal, diagonal] -= weighted_precision
     # The fixed point of Carreira-Perpinan (2000), sum r_k P_k mu_k / sum r_k P_k
@@ -801,26 +810,90 @@ def _newton_steps(gradient, hessian):
     return steps, np.any(eigenvalues > 0, axis=1)
 
 
-def _climb(starts, means, scales, log_normalisers):
-    """Vectorised ascent from ``starts`` (n, S, d) for one block of rows.
+def _merged_climbs(candidates, points, row_of, radius):
+    """Which ``candidates`` repeat another climb of their row.
+
+    Climbs of one row whose points are within ``radius`` of each other are
+    taken to be on the same peak; all but the first in (row, position) order
+    are reported. Returns a boolean mask over ``candidates``.
+    """
+    merged = np.zeros(candidates.size, dtype=bool)
+    if candidates.size < 2:
+        return merged
+    order = np.lexsort((points[candidates, 0], row_of[candidates]))
+    ordered = candidates[order]
+    same_row = row_of[ordered[1:]] == row_of[ordered[:-1]]
+    near = np.max(np.abs(points[ordered[1:]] - points[ordered[:-1]]), axis=1) <= radius[
+        ordered[1:]
+    ]
+    merged[order[1:]] = same_row & near
+    return merged
+
+
+def _climb_block(starts, means, scales, log_normalisers):
+    """Climb from ``starts`` (n, S, d) for one block of rows: (points, log density).
+
+    A coarse climb in float32, in each row's own units (centred on the mean of
+    its component means, in units of its smallest scale), brings every start
+    close to its peak and merges the climbs that meet; only the distinct peaks
+    are then climbed again in float64 to full precision. Half the memory
+    traffic for the many early steps, and the precise steps only once per peak.
+    """
+    n_rows, n_starts, n_outputs = starts.shape
+    row_of = np.repeat(np.arange(n_rows), n_starts)
+    centre = means.mean(axis=1, keepdims=True)
+    unit = scales.min(axis=(1, 2))[:, None, None]
+    coarse_points, coarse_log_density = _climb(
+        ((starts - centre) / unit).reshape(-1, n_outputs).astype(np.float32),
+        row_of,
+        ((means - centre) / unit).astype(np.float32),
+        (scales / unit).astype(np.float32),
+        log_normalisers.astype(np.float32),
+        _COARSE_TOLERANCE,
+    )
+    points = (centre + unit * coarse_points.reshape(n_rows, n_starts, n_outputs)).reshape(
+        -1, n_outputs
+    )
+    log_density = np.full(n_rows * n_starts, -np.inf)
+    peaks = np.isfinite(coarse_log_density)
+    points[peaks], log_density[peaks] = _climb(
+        points[peaks], row_of[peaks], means, scales, log_normalisers, _MODE_TOLERANCE
+    )
+    return points.reshape(n_rows, n_starts, n_outputs), log_density.reshape(n_rows, n_starts)
+
+
+def _climb(points, row_of, means, scales, log_normalisers, tolerance):
+    """Vectorised ascent of candidates ``points`` (C, d) on their rows' mixtures.
+
+    Candidate ``c`` climbs the mixture of row ``row_of[c]`` (``means``,
+    ``scales`` (n, K, d), ``log_normalisers`` (n, K)), in the dtype of the
+    inputs, until a step is below ``tolerance`` times the row's smallest
+    scale (or the rounding level of the point).
 
     Each candidate takes a Newton step where log p is locally concave and
     otherwise an over-relaxed fixed-point step (the fixed-point step scaled by
     a factor that doubles while the density keeps rising). A step that lowered
     the density is undone and replaced by the plain fixed-point step, which
-    never lowers it, so every climb is monotone. A climb that ends where the
-    Hessian has a positive eigenvalue (it started on a minimum or saddle,
-    where the gradient vanishes) is not a maximum: its log density is -inf.
+    never lowers it, so every climb is monotone. Climbs that meet on a peak
+    are merged (see ``_MERGE_RADIUS``). A climb that ends where the Hessian
+    has a positive eigenvalue (it started on a minimum or saddle, where the
+    gradient vanishes) is not a maximum. Merged climbs and non-maxima get log
+    density -inf.
+
+    Returns
+    -------
+    points : ndarray of shape (C, d)
+    log_density : ndarray of shape (C,), float64
     """
-    n_rows, n_starts, n_outputs = starts.shape
-    n_candidates = n_rows * n_starts
-    row_of = np.repeat(np.arange(n_rows), n_starts)
+    n_candidates = points.shape[0]
+    rounding = 16 * np.finfo(points.dtype).eps
     precision = 1.0 / scales**2
-    tolerance = np.repeat(_MODE_TOLERANCE * scales.min(axis=(1, 2)), n_starts)
-    points = starts.reshape(n_candidates, n_outputs).copy()
-    log_density = np.full(n_candidates, -np.inf)
+    smallest_scale = scales.min(axis=(1, 2))[row_of]
+    merge_radius = _MERGE_RADIUS * smallest_scale
+    points = points.copy()
+    log_density = np.full(n_candidates, -np.inf, dtype=points.dtype)
     previous_fixed_point = points.copy()
-    relaxation = np.ones(n_candidates)
+    relaxation = np.ones(n_candidates, dtype=points.dtype)
     not_maximum = np.zeros(n_candidates, dtype=bool)
     active = np.arange(n_candidates)
 
@@ -834,7 +907,8 @@ def _climb(starts, means, scales, log_normalisers):
         current = points[active]
         log_p, gradient, hessian, fixed_point = terms(active, current)
         # Differences at rounding level are not a worse step.
-        worse = log_p < log_density[active] - 1e-13 * (1.0 + np.abs(log_density[active]))
+        previous = log_density[active]
+        worse = log_p < previous - rounding * (1.0 + np.abs(previous))
         relax = relaxation[active]
         if np.any(worse):
             current[worse] = previous_fixed_point[active[worse]]
@@ -844,16 +918,18 @@ def _climb(starts, means, scales, log_normalisers):
             relax[worse] = 1.0
         newton, not_maximum[active] = _newton_steps(gradient, hessian)
         use_newton = ~np.isnan(newton[:, 0])
-        step = np.where(
-            use_newton[:, None], newton, relax[:, None] * (fixed_point - current)
-        )
+        step = np.where(use_newton[:, None], newton, relax[:, None] * (fixed_point - current))
         log_density[active] = log_p
         previous_fixed_point[active] = fixed_point
         relaxation[active] = np.where(use_newton, 1.0, 2.0 * relax)
         points[active] = current + step
-        active = active[np.max(np.abs(step), axis=1) > tolerance[active]]
+        limit = tolerance * smallest_scale[active] + rounding * np.max(np.abs(current), axis=1)
+        moving = np.max(np.abs(step), axis=1) > limit
+        # Climbs of a row that have met where log p is concave end on the
+        # same peak: one goes on, the others stop as duplicates.
+        merged = np.zeros_like(moving)
+        merged[use_newton] = _merged_climbs(active[use_newton], points, row_of, merge_radius)
+        log_density[active[merged]] = -np.inf
+        active = active[moving & ~merged]
     log_density[not_maximum] = -np.inf
-    return (
-        points.reshape(n_rows, n_starts, n_outputs),
-        log_density.reshape(n_rows, n_starts),
-    )
+    return points, log_density.astype(np.float64)
