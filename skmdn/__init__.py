@@ -13,9 +13,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "MDNRegressor": "._estimator",
     "GaussianMixtureDistribution": "._mixture",
+    "load": "._persistence",
 }
 
-__all__ = ["GaussianMixtureDistribution", "MDNRegressor", "__version__"]
+__all__ = ["GaussianMixtureDistribution", "MDNRegressor", "__version__", "load"]
 
 
 def __getattr__(name):

@@ -669,6 +669,29 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 raise ValueError("sample_weight must have at least one positive entry.")
         return float(np.average(log_likelihood, weights=sample_weight))
 
+    # -- saving -----------------------------------------------------------------------
+
+    def save(self, path, overwrite=False):
+        """Save the fitted model to one file, safely loadable with :func:`skmdn.load`.
+
+        The file holds the parameters, the standardisation, the optimiser
+        state and the network in Keras' own format; loading it runs no code.
+        Pickle and joblib also work, but must never be used on files from
+        untrusted sources: unpickling can run arbitrary code.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Conventionally ending in ``.skmdn``.
+        overwrite : bool, default=False
+            Replace an existing file. Without it an existing file is never
+            touched; with it the new file replaces the old one only once it
+            is completely written.
+        """
+        from ._persistence import save_model
+
+        save_model(self, path, overwrite=overwrite)
+
     # -- pickling -------------------------------------------------------------------
 
     def __getstate__(self):

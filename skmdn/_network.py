@@ -459,6 +459,17 @@ def state_to_arrays(state):
     return tf.nest.map_structure(np.asarray, tuple(state))
 
 
+def flatten_state(arrays):
+    """A state from :func:`state_to_arrays` as a flat list of arrays."""
+    return tf.nest.flatten(arrays)
+
+
+def unflatten_state(spec, flat):
+    """Inverse of :func:`flatten_state` for a model of ``spec``."""
+    structure = state_to_arrays(initial_state(compiled_network(spec)._template))
+    return tf.nest.pack_sequence_as(structure, list(flat))
+
+
 def state_from_arrays(arrays):
     """Inverse of :func:`state_to_arrays`."""
     return TrainingState(*tf.nest.map_structure(tf.convert_to_tensor, tuple(arrays)))

@@ -1,0 +1,187 @@
+"""Saving and loading fitted MDNRegressors without pickle.
+
+A saved model is one zip file holding
+
+- ``metadata.json``: the file format and its version, the skmdn version that
+  wrote it, the estimator's parameters and its fitted scalars;
+- ``arrays.npz``: the standardisation and the optimiser state, loaded with
+  ``allow_pickle=False``;
+- ``model.keras``: the network in Keras' own format, loaded with Keras'
+  ``safe_mode=True``.
+
+Nothing in the file can run code when it is loaded, unlike a pickle.
+"""
+
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+from numbers import Integral
+
+import numpy as np
+
+FORMAT = "skmdn-model"
+FORMAT_VERSION = 1
+
+# Fitted attributes stored in metadata.json (JSON scalars and lists).
+_FITTED_SCALARS = (
+    "n_features_in_",
+    "n_outputs_",
+    "n_iter_",
+    "t_",
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "_y_is_1d",
+)
+# Fitted arrays stored in arrays.npz.
+_FITTED_ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
+
+# Upgrades of older format versions: version -> function(metadata) returning
+# the metadata of the next version. Empty while only version 1 exists.
+_MIGRATIONS = {}
+
+
+def save_model(estimator, path, overwrite=False):
+    """Write a fitted ``estimator`` to ``path``; see :meth:`MDNRegressor.save`."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from . import __version__, _network
+
+    check_is_fitted(estimator)
+    path = os.fspath(path)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
+    params = estimator.get_params()
+    if params["random_state"] is not None and not isinstance(params["random_state"], Integral):
+        warnings.warn(
+            "random_state is a RandomState instance, which is not saved; the "
+            "loaded model has random_state=None (its predictions are unaffected).",
+            UserWarning,
+        )
+        params["random_state"] = None
+    params["hidden_layer_sizes"] = list(estimator._spec.hidden_layer_sizes)
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skmdn_version": __version__,
+        "params": params,
+        "fitted": {name: getattr(estimator, name) for name in _FITTED_SCALARS},
+        "spec": {
+            name: getattr(estimator._spec, name)
+            for name in ("n_features", "n_outputs", "n_components", "activation", "dtype", "min_scale")
+        }
+        | {"hidden_layer_sizes": list(estimator._spec.hidden_layer_sizes)},
+    }
+    if hasattr(estimator, "feature_names_in_"):
+        metadata["fitted"]["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
+    arrays = {name: getattr(estimator, name) for name in _FITTED_ARRAYS}
+    arrays |= {
+        f"state_{index}": array
+        for index, array in enumerate(_network.flatten_state(estimator._training_state))
+    }
+    directory = os.path.dirname(os.path.abspath(path))
+    # Write beside the target and rename at the end, so that a failed save
+    # never leaves a half-written file where a good one was.
+    with tempfile.TemporaryDirectory(dir=directory) as scratch:
+        keras_path = os.path.join(scratch, "model.keras")
+        estimator.model_.save(keras_path)
+        arrays_path = os.path.join(scratch, "arrays.npz")
+        np.savez(arrays_path, **arrays)
+        archive_path = os.path.join(scratch, "model.skmdn")
+        with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("metadata.json", json.dumps(metadata, indent=2))
+            archive.write(arrays_path, "arrays.npz")
+            archive.write(keras_path, "model.keras")
+        os.replace(archive_path, path)
+
+
+def load(path):
+    """Load an MDNRegressor written by :meth:`MDNRegressor.save`.
+
+    Safe for files from others: nothing in the file is executed (no pickle;
+    the network is read with Keras' ``safe_mode=True``). Files from older
+    versions of the format are upgraded; files from a newer skmdn are refused.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    model : MDNRegressor
+        Predicts exactly what the saved model predicted.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import skmdn
+    >>> from skmdn.datasets import make_inverse_sine
+    >>> X, y = make_inverse_sine(200, random_state=0)
+    >>> model = skmdn.MDNRegressor(max_iter=5, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skmdn")
+    >>> model.save(path)
+    >>> bool((skmdn.load(path).predict(X) == model.predict(X)).all())
+    True
+    """
+    from . import _network
+    from ._estimator import MDNRegressor
+
+    path = os.fspath(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{path} is not a saved skmdn model (not a zip file).") from error
+    with archive, tempfile.TemporaryDirectory() as scratch:
+        names = set(archive.namelist())
+        if not {"metadata.json", "arrays.npz", "model.keras"} <= names:
+            raise ValueError(f"{path} is not a saved skmdn model (missing parts).")
+        metadata = _upgrade(json.loads(archive.read("metadata.json")), path)
+        archive.extract("model.keras", scratch)
+        archive.extract("arrays.npz", scratch)
+        import keras
+
+        model = keras.saving.load_model(
+            os.path.join(scratch, "model.keras"), compile=False, safe_mode=True
+        )
+        with np.load(os.path.join(scratch, "arrays.npz"), allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+
+    params = dict(metadata["params"])
+    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    estimator = MDNRegressor(**params)
+    spec = metadata["spec"]
+    estimator._spec = _network.NetworkSpec(
+        **spec | {"hidden_layer_sizes": tuple(spec["hidden_layer_sizes"])}
+    )
+    for name, value in metadata["fitted"].items():
+        setattr(estimator, name, np.asarray(value, dtype=object) if name == "feature_names_in_" else value)
+    for name in _FITTED_ARRAYS:
+        setattr(estimator, name, arrays[name])
+    n_state = sum(name.startswith("state_") for name in arrays)
+    estimator._training_state = _network.unflatten_state(
+        estimator._spec, [arrays[f"state_{index}"] for index in range(n_state)]
+    )
+    estimator.model_ = model
+    return estimator
+
+
+def _upgrade(metadata, path):
+    """Check the format and bring older versions up to ``FORMAT_VERSION``."""
+    if metadata.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a saved skmdn model (format {metadata.get('format')!r}).")
+    version = metadata.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was saved by skmdn {metadata.get('skmdn_version')} in model format "
+            f"version {version}; this skmdn reads versions up to {FORMAT_VERSION}. "
+            "Upgrade skmdn to load it."
+        )
+    while version < FORMAT_VERSION:
+        if version not in _MIGRATIONS:
+            raise ValueError(f"{path} uses model format version {version}, which cannot be upgraded.")
+        metadata = _MIGRATIONS[version](metadata)
+        version = metadata["format_version"]
+    return metadata

@@ -1,0 +1,142 @@
+"""save / skmdn.load: exact, safe, versioned, and never destroys a saved file."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+
+import skmdn
+from skmdn.datasets import make_inverse_sine
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_inverse_sine(300, random_state=0)
+    return skmdn.MDNRegressor(n_components=3, max_iter=20, random_state=0).fit(X, y), X, y
+
+
+def test_round_trip_predicts_exactly(fitted, tmp_path):
+    model, X, y = fitted
+    path = tmp_path / "model.skmdn"
+    model.save(path)
+    loaded = skmdn.load(path)
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    assert_array_equal(loaded.predict_dist(X).weights, model.predict_dist(X).weights)
+    assert loaded.score(X, y) == model.score(X, y)
+    assert loaded.get_params() == model.get_params()
+    assert loaded.loss_curve_ == model.loss_curve_
+    assert loaded.n_iter_ == model.n_iter_
+
+
+def test_loaded_model_predicts_the_same_in_a_fresh_process(fitted, tmp_path):
+    model, X, _ = fitted
+    path = tmp_path / "model.skmdn"
+    model.save(path)
+    np.save(tmp_path / "X.npy", X)
+    code = (
+        "import numpy as np, skmdn, sys; d = sys.argv[1]; "
+        "np.save(d + '/pred.npy', skmdn.load(d + '/model.skmdn').predict(np.load(d + '/X.npy')))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, timeout=300)
+    assert_array_equal(np.load(tmp_path / "pred.npy"), model.predict(X))
+
+
+def test_warm_start_continues_after_loading(fitted, tmp_path):
+    model, X, y = fitted
+    model.save(tmp_path / "model.skmdn")
+    loaded = skmdn.load(tmp_path / "model.skmdn").set_params(warm_start=True, max_iter=5)
+    loaded.fit(X, y)
+    assert loaded.n_iter_ == model.n_iter_ + 5
+
+
+def test_feature_names_survive(tmp_path):
+    X, y = make_inverse_sine(100, random_state=0)
+    frame = pd.DataFrame({"x": X[:, 0]})
+    model = skmdn.MDNRegressor(max_iter=3, random_state=0).fit(frame, y)
+    model.save(tmp_path / "model.skmdn")
+    loaded = skmdn.load(tmp_path / "model.skmdn")
+    assert list(loaded.feature_names_in_) == ["x"]
+    assert_array_equal(loaded.predict(frame), model.predict(frame))
+
+
+def test_existing_file_is_never_overwritten_by_default(fitted, tmp_path):
+    model, _, _ = fitted
+    path = tmp_path / "model.skmdn"
+    path.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        model.save(path)
+    assert path.read_bytes() == b"precious"
+    model.save(path, overwrite=True)
+    assert zipfile.is_zipfile(path)
+
+
+def test_failed_save_leaves_the_old_file(fitted, tmp_path, monkeypatch):
+    model, _, _ = fitted
+    path = tmp_path / "model.skmdn"
+    path.write_bytes(b"precious")
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(type(model.model_), "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path, overwrite=True)
+    assert path.read_bytes() == b"precious"
+    assert os.listdir(tmp_path) == ["model.skmdn"]
+
+
+def _rewrite_metadata(source, target, change):
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w") as out:
+        for name in archive.namelist():
+            data = archive.read(name)
+            if name == "metadata.json":
+                metadata = json.loads(data)
+                change(metadata)
+                data = json.dumps(metadata)
+            out.writestr(name, data)
+
+
+def test_newer_format_is_refused_with_a_clear_message(fitted, tmp_path):
+    model, _, _ = fitted
+    model.save(tmp_path / "model.skmdn")
+    _rewrite_metadata(
+        tmp_path / "model.skmdn", tmp_path / "newer.skmdn",
+        lambda metadata: metadata.update(format_version=99, skmdn_version="9.0"),
+    )
+    with pytest.raises(ValueError, match="saved by skmdn 9.0 .* Upgrade skmdn"):
+        skmdn.load(tmp_path / "newer.skmdn")
+
+
+def test_not_a_model_is_refused(tmp_path):
+    (tmp_path / "junk.skmdn").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a saved skmdn model"):
+        skmdn.load(tmp_path / "junk.skmdn")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(ValueError, match="missing parts"):
+        skmdn.load(tmp_path / "other.zip")
+
+
+def test_unsafe_network_is_refused(fitted, tmp_path):
+    """A model.keras holding a Lambda layer (arbitrary code) is not loaded."""
+    import keras
+
+    model, _, _ = fitted
+    model.save(tmp_path / "model.skmdn")
+    inputs = keras.Input((1,))
+    unsafe = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    unsafe.save(tmp_path / "unsafe.keras")
+    with zipfile.ZipFile(tmp_path / "model.skmdn") as archive, zipfile.ZipFile(
+        tmp_path / "tampered.skmdn", "w"
+    ) as out:
+        for name in archive.namelist():
+            data = (tmp_path / "unsafe.keras").read_bytes() if name == "model.keras" else archive.read(name)
+            out.writestr(name, data)
+    with pytest.raises(ValueError, match="(?i)unsafe|safe_mode"):
+        skmdn.load(tmp_path / "tampered.skmdn")
