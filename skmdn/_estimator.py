@@ -2,6 +2,7 @@
 
 import warnings
 import math
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,10 +20,27 @@ from sklearn.utils.validation import (
 
 from ._mixture import GaussianMixtureDistribution
 
-# Floor on every component's standard deviation, in standardised units of y
-# (a thousandth of the target's standard deviation). It keeps the likelihood
-# bounded when targets tie, and is far below any spread a real data set has.
-MIN_SCALE = 1e-3
+# The smallest floor on component scales, as a fraction of y's standard
+# deviation: far below any spread real data has.
+MIN_RELATIVE_SCALE = 1e-3
+
+
+def _automatic_min_scale(y_2d, scale):
+    """Per-output floor on component scales, in the units of y.
+
+    The larger of a thousandth of the standard deviation and half the
+    resolution of the recorded values (the smallest gap between distinct
+    values of y). A value recorded to a resolution r is only known to within
+    r / 2: a narrower component would model the rounding, not the data, and
+    on discrete targets (ratings, counts) its density would grow without bound
+    on the repeated values.
+    """
+    floor = MIN_RELATIVE_SCALE * scale
+    for output in range(y_2d.shape[1]):
+        gaps = np.diff(np.unique(y_2d[:, output]))
+        if gaps.size:
+            floor[output] = max(floor[output], 0.5 * gaps.min())
+    return floor
 
 
 def _weighted_mean_and_scale(values, sample_weight):
@@ -37,6 +55,14 @@ def _weighted_mean_and_scale(values, sample_weight):
     constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
     scale[constant] = 1.0
     return mean, scale
+
+
+def _progress(elapsed, n_done, n_total):
+    """", 2.1 s elapsed, at most 8.4 s left" for fits longer than a second."""
+    if elapsed < 1.0 or n_done >= n_total:
+        return ""
+    remaining = elapsed / n_done * (n_total - n_done)
+    return f", {elapsed:.1f} s elapsed, at most {remaining:.1f} s left"
 
 
 def _standardised_rows(values, mean, scale, rows, dtype):
@@ -117,6 +143,23 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         moving to a new branch); with 10, fits of the noisy spiral stopped
         about 0.09 nats of held-out log-likelihood short of where 20 got.
 
+    min_scale : "auto" or float, default="auto"
+        Floor on every component's standard deviation, in the units of y.
+        ``"auto"`` takes, per output, the larger of a thousandth of y's
+        standard deviation and half the resolution of the training targets
+        (the smallest gap between distinct values): a value recorded to
+        resolution r is only known to within r / 2, so a narrower component
+        would model the rounding, not the data, and on discrete targets
+        (ratings, counts, ties) the likelihood would grow without bound. For
+        continuous data the first term applies and the floor is far below
+        any real spread. The fitted floor is ``min_scale_``.
+
+    x_noise_std, y_noise_std : float, default=0.0
+        Standard deviations of Gaussian noise added to the standardised
+        inputs and targets of every mini-batch (noise regularisation,
+        Rothfuss et al. 2019; the names are those of the ``cde`` package). It
+        smooths the fitted density on small data; 0 turns it off.
+
     dtype : {"float32", "float64"}, default="float32"
         Precision of the network's weights and training arithmetic. float32 is
         fast and ample for density estimation; float64 makes training
@@ -129,7 +172,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         split. An int gives identical results for identical data.
 
     verbose : bool, default=False
-        Print the loss (and validation log-likelihood) after every epoch.
+        Print the loss (and validation log-likelihood) after every epoch and,
+        once a fit has run for a second, the time elapsed and the most it can
+        still take. With ``verbose=False`` nothing is printed (TensorFlow's
+        start-up log lines included).
 
     warm_start : bool, default=False
         Continue from the previous fit's weights and optimiser state.
@@ -161,6 +207,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         ``[logits (K), means (K*d), raw scales (K*d)]``.
     x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
         Standardisation of X (zero-variance features get scale 1).
+    min_scale_ : ndarray of shape (n_outputs_,)
+        The floor on component scales in the units of y (see ``min_scale``).
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         Standardisation of y; every reported number is mapped back through it.
 
@@ -201,6 +249,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "min_scale": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "x_noise_std": [Interval(Real, 0, None, closed="left")],
+        "y_noise_std": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -221,6 +272,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=20,
+        min_scale="auto",
+        x_noise_std=0.0,
+        y_noise_std=0.0,
         dtype="float32",
         random_state=None,
         verbose=False,
@@ -237,6 +291,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.min_scale = min_scale
+        self.x_noise_std = x_noise_std
+        self.y_noise_std = y_noise_std
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
@@ -324,8 +381,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 hidden_layer_sizes=self._hidden_layer_sizes(),
                 activation=self.activation,
                 dtype=self.dtype,
-                min_scale=MIN_SCALE,
             )
+            if self.min_scale == "auto":
+                self.min_scale_ = _automatic_min_scale(y_2d[sample_weight > 0], self.y_scale_)
+            else:
+                self.min_scale_ = np.full(self.n_outputs_, float(self.min_scale))
 
         rng = check_random_state(self.random_state)
         if not resume:
@@ -421,6 +481,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # so that progress prints as it happens.
         chunk = 1 if self.verbose else max_iter
         n_done, diverged, stopped = 0, False, False
+        started = time.perf_counter()
         while n_done < max_iter and not (diverged or stopped):
             settings = _network.TrainingSettings(
                 n_epochs=min(chunk, max_iter - n_done),
@@ -434,6 +495,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 # log|det| of y's standardisation: maps standardised
                 # log-likelihoods to the original units.
                 log_jacobian=float(np.sum(np.log(self.y_scale_))),
+                x_noise_std=self.x_noise_std,
+                y_noise_std=self.y_noise_std,
+                min_scale=self.min_scale_ / self.y_scale_,
             )
             state, losses, scores, diverged, stopped = network.train(
                 state, data, validation, _network.settings_to_tensors(settings, self._spec.dtype)
@@ -445,11 +509,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             if early_stopping:
                 self.validation_scores_ += scores
             if self.verbose:
+                elapsed = time.perf_counter() - started
                 for offset, (loss, score) in enumerate(zip(losses, scores)):
                     message = f"Iteration {self.n_iter_ + offset + 1}, loss = {loss:.8f}"
                     if early_stopping:
                         message += f", validation log-likelihood = {score:.8f}"
-                    print(message)
+                    print(message + _progress(elapsed, n_done, max_iter))
             self.n_iter_ += len(losses)
             self.t_ += n_train * len(losses)
 
@@ -458,13 +523,17 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         else:
             final_weights = state.weights
             # The last update of the last epoch is checked by nothing else.
-            if not _network.parameters_are_finite(final_weights, self._spec, data[0]):
+            if not _network.parameters_are_finite(
+                final_weights, self._spec, data[0], self.min_scale_ / self.y_scale_
+            ):
                 diverged = True
         if diverged and not early_stopping:
             final_weights = state.start_weights
         if diverged and (
             (n_done == 0 and not resume)
-            or not _network.parameters_are_finite(final_weights, self._spec, data[0])
+            or not _network.parameters_are_finite(
+                final_weights, self._spec, data[0], self.min_scale_ / self.y_scale_
+            )
         ):
             raise FloatingPointError(
                 "Training diverged (the loss or the network's outputs are not "
@@ -521,7 +590,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         log_weights, means, scales = _network.predict_parameters(
-            self.model_, self._spec, (X - self.x_mean_) / self.x_scale_
+            self.model_, self._spec, (X - self.x_mean_) / self.x_scale_,
+            self.min_scale_ / self.y_scale_,
         )
         means = means * self.y_scale_ + self.y_mean_
         scales = scales * self.y_scale_

@@ -36,18 +36,16 @@ ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "rel
 # Adam hyper-parameters, as MLPRegressor's defaults.
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
 
-# Rows per forward pass at inference: bounds the memory of hidden activations.
-PREDICT_CHUNK_ROWS = 65536
+# Rows per forward pass at inference: bounds the memory of hidden activations,
+# and is fixed so that a row's prediction never depends on the other rows.
+PREDICT_CHUNK_ROWS = 4096
 
 LOG_2PI = math.log(2.0 * math.pi)
 
 
 @dataclasses.dataclass(frozen=True)
 class NetworkSpec:
-    """Everything that fixes the network's graph; the key of the trace cache.
-
-    ``min_scale`` is the floor on component scales in standardised units of y.
-    """
+    """Everything that fixes the network's graph; the key of the trace cache."""
 
     n_features: int
     n_outputs: int
@@ -55,7 +53,6 @@ class NetworkSpec:
     hidden_layer_sizes: tuple
     activation: str
     dtype: str
-    min_scale: float
 
     @property
     def head_size(self):
@@ -77,8 +74,8 @@ def _initial_head_bias(spec, rng):
     means = np.stack(
         [rng.permutation(quantiles) for _ in range(n_outputs)], axis=1
     )
-    scale = max(1.0 / math.sqrt(n_components), 2.0 * spec.min_scale)
-    raw_scale = math.log(math.expm1(scale - spec.min_scale))
+    # softplus(raw) = 1 / sqrt(K), on top of the floor.
+    raw_scale = math.log(math.expm1(1.0 / math.sqrt(n_components)))
     return np.concatenate(
         [
             np.zeros(n_components),
@@ -130,8 +127,10 @@ def build_model(spec, seed):
     return keras.Model(inputs, head, name="mdn")
 
 
-def mixture_parameters(raw, spec):
+def mixture_parameters(raw, spec, min_scale):
     """Split the raw head output into mixture parameters (standardised units).
+
+    ``min_scale`` (n_outputs,) is the floor on the component scales.
 
     Returns
     -------
@@ -149,13 +148,13 @@ def mixture_parameters(raw, spec):
     )
     # softplus grows linearly (no overflow as exp or ELU+1 can), and the floor
     # keeps the density finite when targets tie.
-    scales = tf.math.softplus(raw_scales) + tf.cast(spec.min_scale, raw.dtype)
+    scales = tf.math.softplus(raw_scales) + min_scale
     return tf.nn.log_softmax(logits, axis=1), means, scales
 
 
-def negative_log_likelihood(raw, y, spec):
+def negative_log_likelihood(raw, y, spec, min_scale):
     """Per-row mixture NLL of standardised ``y`` (n, d), computed in log space."""
-    log_weights, means, scales = mixture_parameters(raw, spec)
+    log_weights, means, scales = mixture_parameters(raw, spec, min_scale)
     z = (y[:, None, :] - means) / scales
     component_log_prob = -0.5 * tf.reduce_sum(z * z, axis=2) - tf.reduce_sum(
         tf.math.log(scales), axis=2
@@ -207,11 +206,17 @@ class CompiledNetwork:
             n_iter_no_change=tf.TensorSpec((), tf.int32),
             early_stopping=tf.TensorSpec((), tf.bool),
             log_jacobian=scalar,
+            x_noise_std=scalar,
+            y_noise_std=scalar,
+            min_scale=tf.TensorSpec((spec.n_outputs,), dtype),
         )
         self.train = tf.function(
             self._train, input_signature=[state, data, data, settings]
         )
-        self.parameters = tf.function(self._parameters, input_signature=[weights, data[0]])
+        self.parameters = tf.function(
+            self._parameters,
+            input_signature=[weights, data[0], tf.TensorSpec((spec.n_outputs,), dtype)],
+        )
 
     def _forward(self, weights, X):
         raw, _ = self._template.stateless_call(weights, [], X)
@@ -229,10 +234,22 @@ class CompiledNetwork:
         for batch in tf.range(n_batches):
             rows = order[batch * batch_size : tf.minimum((batch + 1) * batch_size, n_samples)]
             X_batch, y_batch, w_batch = (tf.gather(a, rows) for a in data)
+            # Noise regularisation (Rothfuss et al., 2019): fresh Gaussian
+            # noise on the standardised inputs and targets of every batch
+            # smooths the fitted density; zero scales add exactly nothing.
+            noise_seed = tf.random.experimental.stateless_fold_in(seed, batch)
+            X_batch += settings.x_noise_std * tf.random.stateless_normal(
+                tf.shape(X_batch), noise_seed, dtype=X_batch.dtype
+            )
+            y_batch += settings.y_noise_std * tf.random.stateless_normal(
+                tf.shape(y_batch), noise_seed + 1, dtype=y_batch.dtype
+            )
             weight_sum = tf.reduce_sum(w_batch)
             with tf.GradientTape() as tape:
                 tape.watch(weights)
-                nll = negative_log_likelihood(self._forward(weights, X_batch), y_batch, self.spec)
+                nll = negative_log_likelihood(
+                    self._forward(weights, X_batch), y_batch, self.spec, settings.min_scale
+                )
                 # As MLPRegressor: weighted mean loss plus an L2 penalty on the
                 # kernels divided by the batch's (weighted) sample size.
                 penalty = tf.add_n(
@@ -262,11 +279,14 @@ class CompiledNetwork:
         mean_loss = total_loss / tf.reduce_sum(sample_weight)
         return weights, (step, first_moments, second_moments), mean_loss
 
-    def _validation_log_likelihood(self, weights, validation, log_jacobian):
+    def _validation_log_likelihood(self, weights, validation, settings):
         """Weighted mean log-likelihood of the validation rows, original units."""
         X, y, sample_weight = validation
-        nll = negative_log_likelihood(self._forward(weights, X), y, self.spec)
-        return -tf.reduce_sum(sample_weight * nll) / tf.reduce_sum(sample_weight) - log_jacobian
+        nll = negative_log_likelihood(self._forward(weights, X), y, self.spec, settings.min_scale)
+        return (
+            -tf.reduce_sum(sample_weight * nll) / tf.reduce_sum(sample_weight)
+            - settings.log_jacobian
+        )
 
     def _train(self, state, data, validation, settings):
         """Up to ``settings.n_epochs`` epochs with the stopping rule in the graph.
@@ -300,9 +320,7 @@ class CompiledNetwork:
                 state.weights, state.adam, data, settings, seed
             )
             if settings.early_stopping:
-                score = self._validation_log_likelihood(
-                    weights, validation, settings.log_jacobian
-                )
+                score = self._validation_log_likelihood(weights, validation, settings)
                 criterion = score
             else:
                 score = tf.constant(math.nan, dtype)
@@ -332,8 +350,8 @@ class CompiledNetwork:
                 diverged = tf.constant(True)
         return state, losses.stack(), scores.stack(), diverged, stopped
 
-    def _parameters(self, weights, X):
-        return mixture_parameters(self._forward(weights, X), self.spec)
+    def _parameters(self, weights, X, min_scale):
+        return mixture_parameters(self._forward(weights, X), self.spec, min_scale)
 
 
 class TrainingState(typing.NamedTuple):
@@ -359,6 +377,9 @@ class TrainingSettings(typing.NamedTuple):
     n_iter_no_change: object
     early_stopping: object
     log_jacobian: object
+    x_noise_std: object
+    y_noise_std: object
+    min_scale: object
 
 
 @functools.lru_cache(maxsize=32)
@@ -403,6 +424,9 @@ def settings_to_tensors(settings, dtype):
         n_iter_no_change="int32",
         early_stopping="bool",
         log_jacobian=dtype,
+        x_noise_std=dtype,
+        y_noise_std=dtype,
+        min_scale=dtype,
     )
     return TrainingSettings(*map(tf.constant, settings, dtypes))
 
@@ -411,19 +435,25 @@ def to_tensor(array, dtype):
     return tf.convert_to_tensor(np.asarray(array, dtype=dtype))
 
 
-def parameters_are_finite(weights, spec, X):
+def parameters_are_finite(weights, spec, X, min_scale):
     """Whether the network with ``weights`` gives finite mixtures on all rows of
     the standardised tensor ``X``."""
     network = compiled_network(spec)
+    min_scale = to_tensor(min_scale, spec.dtype)
     for start in range(0, int(X.shape[0]), PREDICT_CHUNK_ROWS):
-        parameters = network.parameters(weights, X[start : start + PREDICT_CHUNK_ROWS])
+        parameters = network.parameters(weights, X[start : start + PREDICT_CHUNK_ROWS], min_scale)
         if not all(bool(tf.reduce_all(tf.math.is_finite(part))) for part in parameters):
             return False
     return True
 
 
-def predict_parameters(model, spec, X):
+def predict_parameters(model, spec, X, min_scale):
     """Mixture parameters (standardised units, float64) for standardised ``X``.
+
+    The network always runs on blocks of exactly ``PREDICT_CHUNK_ROWS`` rows
+    (the last one padded): matrix kernels pick their blocking by the number
+    of rows, so a fixed block makes each row's result independent of which
+    other rows are predicted with it, to the last bit.
 
     Returns
     -------
@@ -432,12 +462,18 @@ def predict_parameters(model, spec, X):
     """
     network = compiled_network(spec)
     weights = model_weights(model)
+    min_scale = to_tensor(min_scale, spec.dtype)
+    n_rows = X.shape[0]
+    padded = np.zeros((-(-n_rows // PREDICT_CHUNK_ROWS) * PREDICT_CHUNK_ROWS, X.shape[1]), spec.dtype)
+    padded[:n_rows] = X
     chunks = [
-        network.parameters(weights, to_tensor(X[start : start + PREDICT_CHUNK_ROWS], spec.dtype))
-        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS)
+        network.parameters(
+            weights, tf.convert_to_tensor(padded[start : start + PREDICT_CHUNK_ROWS]), min_scale
+        )
+        for start in range(0, padded.shape[0], PREDICT_CHUNK_ROWS)
     ]
     return tuple(
-        np.concatenate([chunk[i].numpy() for chunk in chunks]).astype(np.float64)
+        np.concatenate([chunk[i].numpy() for chunk in chunks])[:n_rows].astype(np.float64)
         for i in range(3)
     )
 

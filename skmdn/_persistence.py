@@ -37,7 +37,7 @@ _FITTED_SCALARS = (
     "_y_is_1d",
 )
 # Fitted arrays stored in arrays.npz.
-_FITTED_ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
+_FITTED_ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_", "min_scale_")
 
 # Upgrades of older format versions: version -> function(metadata) returning
 # the metadata of the next version. Empty while only version 1 exists.
@@ -71,7 +71,7 @@ def save_model(estimator, path, overwrite=False):
         "fitted": {name: getattr(estimator, name) for name in _FITTED_SCALARS},
         "spec": {
             name: getattr(estimator._spec, name)
-            for name in ("n_features", "n_outputs", "n_components", "activation", "dtype", "min_scale")
+            for name in ("n_features", "n_outputs", "n_components", "activation", "dtype")
         }
         | {"hidden_layer_sizes": list(estimator._spec.hidden_layer_sizes)},
     }
