@@ -6,6 +6,12 @@ when a model is first fitted, used for prediction or unpickled.
 """
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and documentation tools; not run
+    from ._estimator import MDNRegressor
+    from ._mixture import GaussianMixtureDistribution
+    from ._persistence import load
 
 __version__ = "0.1.0"
 

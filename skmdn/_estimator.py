@@ -129,10 +129,14 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         validation log-likelihood) has not improved by at least ``tol`` for
         ``n_iter_no_change`` consecutive epochs.
 
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data, track its
         log-likelihood per epoch, stop when it stops improving and restore
-        the weights of the best epoch.
+        the weights of the best epoch. On by default, unlike MLPRegressor:
+        a density overfits sooner than a mean (components shrink onto single
+        training points), and on the UCI benchmark's boston, concrete and
+        wine data it lowered test NLL by 0.2 to 1.2 nats (4 splits each;
+        energy and yacht were 0.1 to 0.2 nats worse). Needs at least 2 rows.
 
     validation_fraction : float, default=0.1
         Proportion of training data held out when ``early_stopping=True``.
@@ -269,7 +273,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         learning_rate_init=1e-3,
         max_iter=500,
         tol=1e-4,
-        early_stopping=False,
+        early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=20,
         min_scale="auto",
@@ -399,8 +403,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             n_validation = math.ceil(self.validation_fraction * rows.size)
             if n_validation >= rows.size:
                 raise ValueError(
-                    f"early_stopping with validation_fraction={self.validation_fraction} "
-                    f"leaves no training data from {rows.size} samples."
+                    f"early_stopping needs at least 2 samples to hold out "
+                    f"validation_fraction={self.validation_fraction} of them; got "
+                    f"{rows.size} sample(s). Pass early_stopping=False."
                 )
         # One standardised copy in the training dtype, built chunk by chunk;
         # its last n_validation rows are the validation set.

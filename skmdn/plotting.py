@@ -40,6 +40,12 @@ def _label(ax, xlabel, ylabel):
         ax.set_ylabel(ylabel)
 
 
+def _cells(limits, resolution):
+    """Edges (resolution + 1,) and centres (resolution,) of equal cells covering limits."""
+    edges = np.linspace(*limits, resolution + 1)
+    return edges, 0.5 * (edges[1:] + edges[:-1])
+
+
 def _univariate_dist(model, X):
     """p(y | x) of each row of X, for a model of a single output."""
     dist = _predict_dist(model, X)
@@ -102,9 +108,7 @@ def plot_density(model, x_range, y_range, resolution=200, ax=None, **imshow_kwar
     (100, 100)
     """
     ax = _axes(ax)
-    x_grid, y_grid = (
-        np.linspace(low, high, 2 * resolution + 1)[1::2] for low, high in (x_range, y_range)
-    )
+    (_, x_grid), (_, y_grid) = _cells(x_range, resolution), _cells(y_range, resolution)
     # y_grid[None, :] is a grid shared by all rows even when it has as many
     # points as the x grid has rows.
     density = _univariate_dist(model, x_grid[:, None]).pdf(y_grid[None, :])
@@ -190,21 +194,28 @@ def plot_quantile_fan(
     highest-density region of one coverage from
     ``predict_dist(grid).hdr(coverage)``: where p(y | x) has several
     branches it is a union of intervals, drawn as one filled band per
-    interval (cell by cell along x, so separate branches are never joined).
+    interval column of ``hdr``, cell by cell along x (a flat step per cell),
+    so that no band joins two branches where the number of intervals
+    changes.
+
+    The bands are opaque shades of blue, the widest first and palest, so
+    that each region's colour is its legend entry's; draw data after the
+    fan to show it on top.
 
     Parameters
     ----------
     model : MDNRegressor or Pipeline ending in one
         Fitted on one feature and one output.
     x_range : (float, float)
-        Limits of the x grid.
+        Limits along x; the distribution is evaluated at the centres of
+        ``resolution`` equal cells covering them.
     levels : array-like of float, default=None
         Quantile levels in [0, 1] for ``kind="quantile"`` (default
         ``(0.05, 0.25, 0.5, 0.75, 0.95)``), coverages in (0, 1) for
         ``kind="hdr"`` (default ``(0.5, 0.9)``).
     kind : {"quantile", "hdr"}, default="quantile"
     resolution : int, default=200
-        Points of the x grid.
+        Cells along x.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure's axes when None.
 
@@ -234,27 +245,36 @@ def plot_quantile_fan(
         levels = (0.05, 0.25, 0.5, 0.75, 0.95) if kind == "quantile" else (0.5, 0.9)
     levels = np.sort(np.atleast_1d(np.asarray(levels, dtype=np.float64)))
     ax = _axes(ax)
-    x = np.linspace(*x_range, resolution)
+    from matplotlib import colormaps
+
+    edges, x = _cells(x_range, resolution)
     dist = _univariate_dist(model, x[:, None])
+    n_bands = levels.size // 2 if kind == "quantile" else levels.size
+    colours = colormaps["Blues"](np.linspace(0.25, 0.6, max(n_bands, 2)))
     if kind == "quantile":
         quantiles = dist.ppf(levels)
-        for band in range(levels.size // 2):
+        for band in range(n_bands):
             low, high = band, levels.size - 1 - band
             ax.fill_between(
-                x, quantiles[:, low], quantiles[:, high], color="C0", alpha=0.25,
+                x, quantiles[:, low], quantiles[:, high], color=colours[band],
                 linewidth=0, label=f"{levels[low]:.0%}-{levels[high]:.0%}",
             )
         if levels.size % 2:
             middle = levels.size // 2
-            ax.plot(x, quantiles[:, middle], color="C0", label=f"{levels[middle]:.0%}")
+            ax.plot(x, quantiles[:, middle], color=colormaps["Blues"](0.9),
+                    label=f"{levels[middle]:.0%}")
     else:
+        # Each cell is a flat step from its left edge to its right edge:
+        # x = e0, e1, e1, e2, ..., with every value repeated. A NaN (no such
+        # interval in that cell) then removes exactly that cell.
+        x_steps = np.repeat(edges, 2)[1:-1]
         # Widest region first, so that the narrower ones show on top of it.
-        for coverage in levels[::-1]:
-            intervals, _ = dist.hdr(coverage)
+        for colour, coverage in zip(colours, levels[::-1]):
+            intervals = np.repeat(dist.hdr(coverage)[0], 2, axis=0)
             for column in range(intervals.shape[1]):
                 ax.fill_between(
-                    x, intervals[:, column, 0], intervals[:, column, 1], step="mid",
-                    color="C0", alpha=0.3, linewidth=0,
+                    x_steps, intervals[:, column, 0], intervals[:, column, 1],
+                    color=colour, linewidth=0,
                     label=f"{coverage:.0%} HDR" if column == 0 else None,
                 )
     ax.legend(loc="best")
@@ -353,5 +373,6 @@ def plot_loss_curve(model, ax=None):
             label="validation log-likelihood",
         )
         twin.set_ylabel("validation log-likelihood")
-    ax.legend(lines, [line.get_label() for line in lines], loc="best")
+    # Loss falls and the validation score rises: the middle right is free.
+    ax.legend(lines, [line.get_label() for line in lines], loc="center right")
     return ax
