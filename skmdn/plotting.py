@@ -345,8 +345,8 @@ def plot_loss_curve(model, ax=None):
     -------
     ax : matplotlib Axes
         With the training loss (``loss_curve_``). When the model has
-        ``validation_scores_``, they are on a twin axis sharing x, labelled
-        validation log-likelihood.
+        ``validation_scores_`` (fitted with ``early_stopping=True``), they
+        are on a twin axis sharing x, labelled validation log-likelihood.
 
     Examples
     --------
