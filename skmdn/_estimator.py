@@ -116,8 +116,15 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
 
+    learning_rate : {"constant", "adaptive"}, default="constant"
+        ``"adaptive"`` works as MLPRegressor's (there, for its SGD solver):
+        when the stopping criterion has not improved for
+        ``n_iter_no_change`` epochs, the step size is divided by 5 instead
+        of stopping (with early stopping, training goes on from the best
+        weights), until it would fall below 1e-6.
+
     learning_rate_init : float, default=1e-3
-        Adam's step size.
+        Adam's initial step size.
 
     max_iter : int, default=500
         Maximum number of epochs. Mixture likelihoods keep improving for longer
@@ -247,6 +254,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -270,6 +278,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         *,
         alpha=1e-4,
         batch_size="auto",
+        learning_rate="constant",
         learning_rate_init=1e-3,
         max_iter=500,
         tol=1e-4,
@@ -289,6 +298,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.activation = activation
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
         self.tol = tol
@@ -481,6 +491,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             self.t_ = 0
             self.loss_curve_ = []
             self.validation_scores_ = [] if early_stopping else None
+        state = state._replace(
+            learning_rate=_network.to_tensor(self.learning_rate_init, self._spec.dtype)
+        )
 
         # One compiled call runs every epoch; with verbose, one call per epoch
         # so that progress prints as it happens.
@@ -492,11 +505,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 n_epochs=min(chunk, max_iter - n_done),
                 batch_size=batch_size,
                 seed=rng.randint(0, 2**31 - 1, size=2),
-                learning_rate=self.learning_rate_init,
                 alpha=self.alpha,
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 early_stopping=early_stopping,
+                adaptive=self.learning_rate == "adaptive",
                 # log|det| of y's standardisation: maps standardised
                 # log-likelihoods to the original units.
                 log_jacobian=float(np.sum(np.log(self.y_scale_))),

@@ -18,15 +18,15 @@ LOG_2PI = math.log(2.0 * math.pi)
 # Upper bound on the elements of one block's temporaries (rows x points x K x d):
 # keeps memory at a few tens of megabytes whatever the number of rows.
 _BLOCK_ELEMENTS = 2**21
-# Mode search stops when a step is below this fraction of the row's smallest
-# component scale; Newton steps get there in a handful of iterations.
+# Mode search stops when a step is below this fraction of the width of the
+# peak (1 / sqrt(-d2 log p)); Newton steps get there in a handful of iterations.
 _MODE_TOLERANCE = 1e-10
 _MODE_MAX_ITER = 500
-# Climbs of one row that meet within this fraction of its smallest scale, both
-# where log p is concave, are on the same peak (peaks of a Gaussian mixture are
-# separated by a dip on the scale of its components); only one goes on.
+# Climbs of one row that meet within this fraction of a peak's width, both
+# where log p is concave, are on the same peak (two peaks are separated by a
+# dip, which is not within a ten-thousandth of their width); one goes on.
 _MERGE_RADIUS = 1e-4
-# The coarse float32 climb stops at this fraction of the row's smallest scale.
+# The coarse float32 climb stops at this fraction of the peak's width.
 _COARSE_TOLERANCE = 1e-4
 # Two climbs that end closer than this (in units of the row's smallest
 # scale) found the same mode; distinct modes are far further apart.
@@ -408,8 +408,8 @@ class GaussianMixtureDistribution:
         outputs, from the peak of every pair of components' product) with
         safeguarded Newton steps on the log density, otherwise the monotone
         fixed-point step of Carreira-Perpinan (2000), until a step is below
-        1e-10 of the row's smallest component scale; the highest of the local
-        maxima wins. This differs from the mean of the heaviest component
+        1e-10 of the peak's width (1 / sqrt(-d2 log p)); the highest of the
+        local maxima wins. This differs from the mean of the heaviest component
         whenever components overlap. In one dimension every local maximum is
         reached from some component mean; with several outputs the starting
         points cover the usual cases but are not a proof.
@@ -795,19 +795,33 @@ def _ascent_terms(points, means, precision, log_normalisers):
 
 
 def _newton_steps(gradient, hessian):
-    """Newton steps where the Hessian is negative definite (NaN elsewhere), and
-    whether the Hessian has a positive eigenvalue (a minimum or saddle)."""
+    """Newton steps on log p and what the Hessian says about the point.
+
+    Returns
+    -------
+    steps : ndarray (C, d)
+        Newton steps where the Hessian is negative definite, NaN elsewhere.
+    width : ndarray (C,)
+        Where it is negative definite, the narrowest width of the peak,
+        1 / sqrt(largest |eigenvalue|); NaN elsewhere.
+    not_maximum : ndarray (C,) of bool
+        Whether the Hessian has a positive eigenvalue (a minimum or saddle).
+    """
     if hessian.shape[1] == 1:
-        curvature = hessian[:, 0, :]
-        concave = curvature < 0
-        steps = np.where(concave, -gradient / np.where(concave, curvature, -1.0), np.nan)
-        return steps, curvature[:, 0] > 0
-    eigenvalues = np.linalg.eigvalsh(hessian)
-    concave = np.all(eigenvalues < 0, axis=1)
+        curvature = hessian[:, 0, 0]
+    else:
+        eigenvalues = np.linalg.eigvalsh(hessian)
+        curvature = np.where(np.all(eigenvalues < 0, axis=1), eigenvalues[:, 0], np.nan)
+    concave = curvature < 0
     steps = np.full_like(gradient, np.nan)
     if np.any(concave):
         steps[concave] = -np.linalg.solve(hessian[concave], gradient[concave][:, :, None])[:, :, 0]
-    return steps, np.any(eigenvalues > 0, axis=1)
+    with np.errstate(invalid="ignore"):
+        width = np.where(concave, 1.0 / np.sqrt(-curvature), np.nan)
+    not_maximum = (
+        hessian[:, 0, 0] > 0 if hessian.shape[1] == 1 else np.any(eigenvalues > 0, axis=1)
+    )
+    return steps, width, not_maximum
 
 
 def _merged_climbs(candidates, points, row_of, radius):
@@ -867,8 +881,9 @@ def _climb(points, row_of, means, scales, log_normalisers, tolerance):
 
     Candidate ``c`` climbs the mixture of row ``row_of[c]`` (``means``,
     ``scales`` (n, K, d), ``log_normalisers`` (n, K)), in the dtype of the
-    inputs, until a step is below ``tolerance`` times the row's smallest
-    scale (or the rounding level of the point).
+    inputs, until a step is below ``tolerance`` times the width of the peak
+    it climbs, 1 / sqrt(-d2 log p) in its narrowest direction (or the
+    rounding level of the point).
 
     Each candidate takes a Newton step where log p is locally concave and
     otherwise an over-relaxed fixed-point step (the fixed-point step scaled by
@@ -889,7 +904,7 @@ def _climb(points, row_of, means, scales, log_normalisers, tolerance):
     rounding = 16 * np.finfo(points.dtype).eps
     precision = 1.0 / scales**2
     smallest_scale = scales.min(axis=(1, 2))[row_of]
-    merge_radius = _MERGE_RADIUS * smallest_scale
+    merge_radius = np.zeros(n_candidates, dtype=points.dtype)
     points = points.copy()
     log_density = np.full(n_candidates, -np.inf, dtype=points.dtype)
     previous_fixed_point = points.copy()
@@ -916,17 +931,21 @@ def _climb(points, row_of, means, scales, log_normalisers, tolerance):
                 active[worse], current[worse]
             )
             relax[worse] = 1.0
-        newton, not_maximum[active] = _newton_steps(gradient, hessian)
+        newton, width, not_maximum[active] = _newton_steps(gradient, hessian)
         use_newton = ~np.isnan(newton[:, 0])
+        # Steps and merging are measured in the width of the peak being
+        # climbed, or in the row's smallest scale away from any peak.
+        width = np.where(use_newton, width, smallest_scale[active])
         step = np.where(use_newton[:, None], newton, relax[:, None] * (fixed_point - current))
         log_density[active] = log_p
         previous_fixed_point[active] = fixed_point
         relaxation[active] = np.where(use_newton, 1.0, 2.0 * relax)
         points[active] = current + step
-        limit = tolerance * smallest_scale[active] + rounding * np.max(np.abs(current), axis=1)
+        limit = tolerance * width + rounding * np.max(np.abs(current), axis=1)
         moving = np.max(np.abs(step), axis=1) > limit
         # Climbs of a row that have met where log p is concave end on the
         # same peak: one goes on, the others stop as duplicates.
+        merge_radius[active] = _MERGE_RADIUS * width
         merged = np.zeros_like(moving)
         merged[use_newton] = _merged_climbs(active[use_newton], points, row_of, merge_radius)
         log_density[active[merged]] = -np.inf

@@ -195,16 +195,17 @@ class CompiledNetwork:
             best_weights=weights,
             best_criterion=scalar,
             no_improvement=tf.TensorSpec((), tf.int32),
+            learning_rate=scalar,
         )
         settings = TrainingSettings(
             n_epochs=tf.TensorSpec((), tf.int32),
             batch_size=tf.TensorSpec((), tf.int32),
             seed=tf.TensorSpec((2,), tf.int32),
-            learning_rate=scalar,
             alpha=scalar,
             tol=scalar,
             n_iter_no_change=tf.TensorSpec((), tf.int32),
             early_stopping=tf.TensorSpec((), tf.bool),
+            adaptive=tf.TensorSpec((), tf.bool),
             log_jacobian=scalar,
             x_noise_std=scalar,
             y_noise_std=scalar,
@@ -222,7 +223,7 @@ class CompiledNetwork:
         raw, _ = self._template.stateless_call(weights, [], X)
         return raw
 
-    def _train_epoch(self, weights, adam, data, settings, seed):
+    def _train_epoch(self, weights, adam, data, settings, learning_rate, seed):
         """One pass over shuffled mini-batches; returns new weights, Adam state, mean loss."""
         X, y, sample_weight = data
         n_samples = tf.shape(X)[0]
@@ -270,7 +271,7 @@ class CompiledNetwork:
             second_moments = [
                 BETA_2 * v + (1 - BETA_2) * g * g for v, g in zip(second_moments, gradients)
             ]
-            step_size = settings.learning_rate * tf.sqrt(1 - BETA_2**step) / (1 - BETA_1**step)
+            step_size = learning_rate * tf.sqrt(1 - BETA_2**step) / (1 - BETA_1**step)
             weights = [
                 w - step_size * m / (tf.sqrt(v) + EPSILON)
                 for w, m, v in zip(weights, first_moments, second_moments)
@@ -317,7 +318,7 @@ class CompiledNetwork:
         while epoch < settings.n_epochs and not diverged and not stopped:
             seed = tf.random.experimental.stateless_fold_in(settings.seed, epoch)
             weights, adam, loss = self._train_epoch(
-                state.weights, state.adam, data, settings, seed
+                state.weights, state.adam, data, settings, state.learning_rate, seed
             )
             if settings.early_stopping:
                 score = self._validation_log_likelihood(weights, validation, settings)
@@ -332,19 +333,32 @@ class CompiledNetwork:
                 improved = criterion > state.best_criterion + settings.tol
                 better = criterion > state.best_criterion
                 no_improvement = tf.where(improved, 0, state.no_improvement + 1)
+                best_weights = [
+                    tf.where(better, w, best) for w, best in zip(weights, state.best_weights)
+                ]
+                learning_rate = state.learning_rate
+                stalled = no_improvement > settings.n_iter_no_change
+                # learning_rate="adaptive", as MLPRegressor's: divide the step
+                # size by 5 instead of stopping, until it would fall below
+                # 1e-6; with early stopping, go on from the best weights.
+                if stalled and settings.adaptive and learning_rate / 5 >= 1e-6:
+                    learning_rate = learning_rate / 5
+                    no_improvement = tf.zeros_like(no_improvement)
+                    stalled = tf.constant(False)
+                    if settings.early_stopping:
+                        weights = best_weights
                 state = TrainingState(
                     weights=weights,
                     adam=adam,
                     start_weights=state.weights,
-                    best_weights=[
-                        tf.where(better, w, best) for w, best in zip(weights, state.best_weights)
-                    ],
+                    best_weights=best_weights,
                     best_criterion=tf.maximum(criterion, state.best_criterion),
                     no_improvement=no_improvement,
+                    learning_rate=learning_rate,
                 )
                 losses = losses.write(epoch, loss)
                 scores = scores.write(epoch, score)
-                stopped = no_improvement > settings.n_iter_no_change
+                stopped = stalled
                 epoch += 1
             else:
                 diverged = tf.constant(True)
@@ -355,7 +369,11 @@ class CompiledNetwork:
 
 
 class TrainingState(typing.NamedTuple):
-    """What training carries from epoch to epoch (and from fit to warm fit)."""
+    """What training carries from epoch to epoch (and from fit to warm fit).
+
+    ``learning_rate`` is the current step size (``learning_rate="adaptive"``
+    lowers it); every fit starts it at ``learning_rate_init``.
+    """
 
     weights: list
     adam: tuple
@@ -363,6 +381,7 @@ class TrainingState(typing.NamedTuple):
     best_weights: list
     best_criterion: object
     no_improvement: object
+    learning_rate: object
 
 
 class TrainingSettings(typing.NamedTuple):
@@ -371,11 +390,11 @@ class TrainingSettings(typing.NamedTuple):
     n_epochs: object
     batch_size: object
     seed: object
-    learning_rate: object
     alpha: object
     tol: object
     n_iter_no_change: object
     early_stopping: object
+    adaptive: object
     log_jacobian: object
     x_noise_std: object
     y_noise_std: object
@@ -399,6 +418,7 @@ def initial_state(model):
         best_weights=weights,
         best_criterion=tf.constant(-math.inf, weights[0].dtype),
         no_improvement=tf.constant(0),
+        learning_rate=tf.constant(0.0, weights[0].dtype),
     )
 
 
@@ -418,11 +438,11 @@ def settings_to_tensors(settings, dtype):
         n_epochs="int32",
         batch_size="int32",
         seed="int32",
-        learning_rate=dtype,
         alpha=dtype,
         tol=dtype,
         n_iter_no_change="int32",
         early_stopping="bool",
+        adaptive="bool",
         log_jacobian=dtype,
         x_noise_std=dtype,
         y_noise_std=dtype,
