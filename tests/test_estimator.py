@@ -828,3 +828,70 @@ def test_default_model_fits_sklearns_regression_dataset():
     y = scale(y)
     model = MDNRegressor(random_state=0).fit(X, y)
     assert r2_score(y, model.predict(X)) > 0.5
+
+
+# -- partial_fit, adaptive learning rate, noise, scale floor ---------------------------
+
+
+def test_partial_fit_trains_one_epoch_per_chunk(data):
+    """partial_fit: one epoch per call, fixed standardisation, loss going down."""
+    X, y = data
+    model = MDNRegressor(**{**FAST, "max_iter": 1})
+    chunks = np.array_split(np.arange(N_ROWS), 4)
+    for epoch in range(10):
+        for rows in chunks:
+            model.partial_fit(X[rows], y[rows])
+        if epoch == 0:
+            first_scale = model.y_scale_.copy()
+    assert model.n_iter_ == 40
+    assert model.t_ == 10 * N_ROWS
+    assert_array_equal(model.y_scale_, first_scale)
+    assert model.validation_scores_ is None
+    # The first chunk's epochs against the last ones: the fit has improved.
+    assert np.mean(model.loss_curve_[-4:]) < np.mean(model.loss_curve_[:4])
+    assert np.all(np.isfinite(model.predict(X)))
+
+
+def test_partial_fit_rejects_another_feature_count(data):
+    X, y = data
+    model = MDNRegressor(**FAST).partial_fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:, :2], y)
+
+
+def test_adaptive_learning_rate_lowers_the_step_instead_of_stopping(data):
+    """With a plateau rule that stops a constant-rate fit early, the adaptive
+    fit divides the step size by 5 and goes on."""
+    X, y = data
+    settings = dict(FAST, max_iter=2000, n_iter_no_change=3, tol=1e-2)
+    constant = MDNRegressor(**settings).fit(X, y)
+    adaptive = MDNRegressor(**settings, learning_rate="adaptive").fit(X, y)
+    assert constant.n_iter_ < 2000
+    assert adaptive.n_iter_ > constant.n_iter_
+    # Four divisions by 5 take 1e-3 to 1.6e-6; the fifth would pass 1e-6.
+    assert float(adaptive._training_state[-1]) == pytest.approx(1e-3 / 5**4, rel=1e-5)
+
+
+def test_noise_regularisation_changes_the_fit_and_zero_is_off(data):
+    X, y = data
+    plain = fit_fast(X, y)
+    zero = fit_fast(X, y, x_noise_std=0.0, y_noise_std=0.0)
+    noisy = fit_fast(X, y, x_noise_std=0.3, y_noise_std=0.3)
+    assert_array_equal(zero.predict(X), plain.predict(X))
+    assert not np.allclose(noisy.predict(X), plain.predict(X))
+    # Noise on y widens the fitted density: larger average spread.
+    assert noisy.predict_dist(X).std().mean() > plain.predict_dist(X).std().mean()
+
+
+def test_min_scale_auto_follows_the_resolution_of_discrete_targets(data):
+    """Integer targets: the floor is half a unit, so no component can collapse
+    onto one repeated value and the likelihood stays bounded."""
+    X, _ = data
+    y = np.random.RandomState(0).randint(3, 9, size=N_ROWS).astype(float)
+    model = fit_fast(X, y)
+    assert_allclose(model.min_scale_, [0.5])
+    assert np.all(model.predict_dist(X).scales >= 0.5 * (1 - 1e-6))
+    continuous = fit_fast(X, y + np.random.RandomState(1).normal(size=N_ROWS))
+    assert continuous.min_scale_[0] == pytest.approx(1e-3 * continuous.y_scale_[0])
+    fixed = fit_fast(X, y, min_scale=0.25)
+    assert_allclose(fixed.min_scale_, [0.25])
