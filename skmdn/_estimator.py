@@ -20,6 +20,10 @@ from sklearn.utils.validation import (
 
 from ._mixture import GaussianMixtureDistribution
 
+# Rows per chunk in passes over the data that would otherwise need full-size
+# float64 temporaries.
+_CHUNK_ROWS = 65536
+
 # The smallest floor on component scales, as a fraction of y's standard
 # deviation: far below any spread real data has.
 MIN_RELATIVE_SCALE = 1e-3
@@ -44,13 +48,20 @@ def _automatic_min_scale(y_2d, scale):
 
 
 def _weighted_mean_and_scale(values, sample_weight):
-    """Column means and standard deviations; zero-variance columns get scale 1."""
-    # Averaging deviations from the first row keeps a constant column's mean
-    # exact (a plain running sum would leave rounding error that then passes
-    # for a tiny standard deviation).
-    shift = values[0]
-    mean = shift + np.average(values - shift, axis=0, weights=sample_weight)
-    scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=sample_weight))
+    """Column means and standard deviations; zero-variance columns get scale 1.
+
+    Accumulated in float64 over chunks of rows, so a large X needs no
+    full-size temporary.
+    """
+    # Deviations from the first row keep a constant column's mean exact (a
+    # plain running sum would leave rounding error that then passes for a
+    # tiny standard deviation).
+    shift = values[0].astype(np.float64)
+    chunks = [slice(start, start + _CHUNK_ROWS) for start in range(0, values.shape[0], _CHUNK_ROWS)]
+    total = sample_weight.sum()
+    mean = shift + sum(sample_weight[rows] @ (values[rows] - shift) for rows in chunks) / total
+    variance = sum(sample_weight[rows] @ (values[rows] - mean) ** 2 for rows in chunks) / total
+    scale = np.sqrt(variance)
     # A constant column carries no information; leave it centred, unscaled.
     constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
     scale[constant] = 1.0
@@ -72,10 +83,9 @@ def _standardised_rows(values, mean, scale, rows, dtype):
     of the data is the result.
     """
     result = np.empty((rows.size, values.shape[1]), dtype=dtype)
-    chunk = max(1, 2**20 // max(1, values.shape[1]))
-    for start in range(0, rows.size, chunk):
-        block = rows[start : start + chunk]
-        result[start : start + chunk] = (values[block] - mean) / scale
+    for start in range(0, rows.size, _CHUNK_ROWS):
+        block = rows[start : start + _CHUNK_ROWS]
+        result[start : start + _CHUNK_ROWS] = (values[block] - mean) / scale
     return result
 
 
