@@ -95,11 +95,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     A multi-layer perceptron maps x to the parameters of a Gaussian mixture
     ``p(y | x) = sum_k pi_k(x) N(y; mu_k(x), diag sigma_k(x)^2)`` and is trained
     by minimising the negative log-likelihood. Where one x has several plausible
-    y (inverse problems, spirals, multimodal noise), :meth:`predict` returns the
+    y (inverse problems, spirals, multimodal noise), ``predict`` returns the
     most probable y (the conditional mode) rather than an average of the modes
-    that never occurs, and :meth:`predict_dist` returns the whole distribution.
+    that never occurs, and ``predict_dist`` returns the whole distribution.
 
-    Parameter names follow :class:`~sklearn.neural_network.MLPRegressor`
+    Parameter names follow ``sklearn.neural_network.MLPRegressor``
     wherever the meaning is the same.
 
     Parameters
@@ -114,7 +114,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Units of each hidden layer. Two layers of 64 are enough for smooth
         mixture parameters on ordinary tabular data and train in seconds.
 
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+    activation : {"relu", "identity", "logistic", "tanh"}, default="relu"
         Hidden-layer activation, as MLPRegressor's. On the spiral and inverse
         problems ``relu`` reached held-out log-likelihoods as good as ``tanh``
         (better on the inverse problem) in fewer epochs.
@@ -239,12 +239,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     Notes
     -----
-    :meth:`score` is the mean log-likelihood, not R^2: higher is better, so
+    ``score`` is the mean log-likelihood, not R^2: higher is better, so
     ``GridSearchCV`` and ``cross_val_score`` select the best density model by
     default. For that reason the estimator carries the ``poor_score`` tag:
     scikit-learn's generic check asks a regressor's ``score`` to exceed 0.5, a
     threshold that only makes sense for R^2. The test suite checks the same
-    property in the right terms (R^2 of :meth:`predict` on that data).
+    property in the right terms (R^2 of ``predict`` on that data).
 
     Examples
     --------
@@ -642,7 +642,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Shaped like the y given to :meth:`fit`.
+            Shaped like the y given to ``fit``.
         y_std : ndarray, same shape as ``y_pred``
             Only with ``return_std=True``: per-output standard deviation of
             the predicted mixture (it includes the spread between branches).
@@ -756,7 +756,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         score : float
-            Weighted mean of :meth:`log_likelihood`, in nats.
+            Weighted mean of ``log_likelihood``, in nats.
         """
         log_likelihood = self.log_likelihood(X, y)
         if sample_weight is not None:
@@ -770,7 +770,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     # -- saving -----------------------------------------------------------------------
 
     def save(self, path, overwrite=False):
-        """Save the fitted model to one file, safely loadable with :func:`skmdn.load`.
+        """Save the fitted model to one file, safely loadable with ``skmdn.load``.
 
         The file holds the parameters, the standardisation, the optimiser
         state and the network in Keras' own format; loading it runs no code.

@@ -49,7 +49,7 @@ class GaussianMixtureDistribution:
     Component ``k`` of row ``i`` has weight ``weights[i, k]``, mean
     ``means[i, k]`` and per-output standard deviations ``scales[i, k]``
     (diagonal covariance). All quantities are float64 in the original units of
-    y. Returned by :meth:`MDNRegressor.predict_dist`; also usable on its own.
+    y. Returned by ``MDNRegressor.predict_dist``; also usable on its own.
 
     Parameters
     ----------
@@ -70,7 +70,7 @@ class GaussianMixtureDistribution:
 
     Notes
     -----
-    Points ``y`` passed to :meth:`log_prob`, :meth:`pdf` and :meth:`cdf` are
+    Points ``y`` passed to ``log_prob``, ``pdf`` and ``cdf`` are
     read as follows (1-D target; for ``n_outputs > 1`` add a trailing output
     axis):
 
@@ -238,7 +238,7 @@ class GaussianMixtureDistribution:
         return result[:, 0] if per_row else result
 
     def pdf(self, y):
-        """Density of ``y`` under each row's mixture; see :meth:`log_prob`."""
+        """Density of ``y`` under each row's mixture; see ``log_prob``."""
         return np.exp(self.log_prob(y))
 
     def cdf(self, y):
@@ -266,7 +266,7 @@ class GaussianMixtureDistribution:
     # -- quantiles and intervals --------------------------------------------------
 
     def ppf(self, q):
-        """Quantiles of each output's marginal: the inverse of :meth:`cdf`.
+        """Quantiles of each output's marginal: the inverse of ``cdf``.
 
         Solved per row by Newton steps safeguarded by bisection inside the
         bracket [min_k, max_k] of the component quantiles, which always
@@ -376,12 +376,12 @@ class GaussianMixtureDistribution:
         return np.einsum("nk,nkd->nd", self.weights, self.means)
 
     def var(self):
-        """Per-output variance (law of total variance), shaped as :meth:`mean`."""
+        """Per-output variance (law of total variance), shaped as ``mean``."""
         spread = self.scales**2 + (self.means - self._mean()[:, None, :]) ** 2
         return self._as_output(np.einsum("nk,nkd->nd", self.weights, spread))
 
     def std(self):
-        """Per-output standard deviation, shaped as :meth:`mean`."""
+        """Per-output standard deviation, shaped as ``mean``."""
         return np.sqrt(self.var())
 
     def covariance(self):
@@ -630,7 +630,7 @@ def _highest_density_region(weights, means, scales, maxima, coverage):
     """HDR of 1-D mixtures (n, K): intervals (n, n_intervals, 2) and thresholds (n,).
 
     ``maxima`` (n, S) holds each row's local maxima (NaN where none). See
-    :meth:`GaussianMixtureDistribution.hdr` for the method.
+    ``GaussianMixtureDistribution.hdr`` for the method.
     """
     n_rows, n_components = weights.shape
     offsets = np.linspace(-_HDR_SPAN, _HDR_SPAN, _HDR_POINTS_PER_COMPONENT)
@@ -710,7 +710,7 @@ def _highest_density_region(weights, means, scales, maxima, coverage):
 
 
 def _local_maxima(dist):
-    """Climb from every starting point of every row (see :func:`_starting_points`).
+    """Climb from every starting point of every row (see ``_starting_points``).
 
     Returns
     -------

@@ -516,18 +516,18 @@ def state_to_arrays(state):
 
 
 def flatten_state(arrays):
-    """A state from :func:`state_to_arrays` as a flat list of arrays."""
+    """A state from ``state_to_arrays`` as a flat list of arrays."""
     return tf.nest.flatten(arrays)
 
 
 def unflatten_state(spec, flat):
-    """Inverse of :func:`flatten_state` for a model of ``spec``."""
+    """Inverse of ``flatten_state`` for a model of ``spec``."""
     structure = state_to_arrays(initial_state(compiled_network(spec)._template))
     return tf.nest.pack_sequence_as(structure, list(flat))
 
 
 def state_from_arrays(arrays):
-    """Inverse of :func:`state_to_arrays`."""
+    """Inverse of ``state_to_arrays``."""
     return TrainingState(*tf.nest.map_structure(tf.convert_to_tensor, tuple(arrays)))
 
 

@@ -45,7 +45,7 @@ _MIGRATIONS = {}
 
 
 def save_model(estimator, path, overwrite=False):
-    """Write a fitted ``estimator`` to ``path``; see :meth:`MDNRegressor.save`."""
+    """Write a fitted ``estimator`` to ``path``; see ``MDNRegressor.save``."""
     from sklearn.utils.validation import check_is_fitted
 
     from . import __version__, _network
@@ -99,7 +99,7 @@ def save_model(estimator, path, overwrite=False):
 
 
 def load(path):
-    """Load an MDNRegressor written by :meth:`MDNRegressor.save`.
+    """Load an MDNRegressor written by ``MDNRegressor.save``.
 
     Safe for files from others: nothing in the file is executed (no pickle;
     the network is read with Keras' ``safe_mode=True``). Files from older

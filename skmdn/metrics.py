@@ -1,7 +1,7 @@
 """Proper scores and calibration measures for predicted distributions.
 
-The functions take a :class:`~skmdn.GaussianMixtureDistribution` (as returned
-by :meth:`MDNRegressor.predict_dist`) and the observed y. The ``*_scorer``
+The functions take a ``skmdn.GaussianMixtureDistribution`` (as returned
+by ``MDNRegressor.predict_dist``) and the observed y. The ``*_scorer``
 objects plug into ``GridSearchCV(scoring=...)`` and ``cross_validate``; they
 follow scikit-learn's convention that greater is better, so losses are
 negated (``neg_``).
@@ -96,7 +96,7 @@ def crps(y_true, y_dist):
 
 
 def mean_crps(y_true, y_dist, sample_weight=None):
-    """Mean :func:`crps` over rows (and outputs); lower is better."""
+    """Mean ``crps`` over rows (and outputs); lower is better."""
     values = crps(y_true, y_dist)
     values = values.reshape(len(y_dist), -1).mean(axis=1)
     return float(np.average(values, weights=sample_weight))
@@ -185,7 +185,7 @@ def make_neg_interval_width_scorer(coverage=0.9):
     """Scorer: minus the mean width of central ``coverage`` intervals.
 
     Narrower is better only among calibrated models; use it beside
-    :func:`make_coverage_error_scorer`.
+    ``make_coverage_error_scorer``.
     """
 
     def neg_interval_width_scorer(estimator, X, y_true, sample_weight=None):

@@ -2,7 +2,7 @@
 
 Every function draws on ``ax`` (a new figure's axes when None) and returns
 it. The density, sample, fan and PIT plots also accept a
-:class:`~sklearn.pipeline.Pipeline` ending in an :class:`~skmdn.MDNRegressor`.
+``sklearn.pipeline.Pipeline`` ending in an ``skmdn.MDNRegressor``.
 matplotlib is an optional dependency: ``pip install "skmdn-keras[plot]"``.
 """
 
@@ -70,7 +70,7 @@ def plot_density(model, x_range, y_range, resolution=200, ax=None, **imshow_kwar
     """Heat map of the conditional density p(y | x) of a model of 1-D x and y.
 
     The density is evaluated at the centres of ``resolution x resolution``
-    cells covering ``x_range x y_range``: one :meth:`~skmdn.MDNRegressor.predict_dist`
+    cells covering ``x_range x y_range``: one ``skmdn.MDNRegressor.predict_dist``
     over the x grid and one ``log_prob`` of the y grid shared by all rows.
     Each column is the density of y at that x (it integrates to the mass of
     p(y | x) inside ``y_range``).
@@ -142,7 +142,7 @@ def plot_samples(
         Draws per row.
     temperature : float, default=1.0
         Sampling temperature of the mixing weights; see
-        :meth:`~skmdn.MDNRegressor.sample`.
+        ``skmdn.MDNRegressor.sample``.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure's axes when None.
     random_state : int, RandomState instance or None, default=None
@@ -286,7 +286,7 @@ def plot_pit_histogram(model, X, y, bins=20, ax=None):
     """Histogram of the probability integral transform, with the uniform reference.
 
     The PIT of an observation is the predicted CDF at it
-    (:func:`skmdn.metrics.pit`). For a calibrated model the values are
+    (``skmdn.metrics.pit``). For a calibrated model the values are
     uniform: the bars follow the dashed line at density 1. A U shape means
     predicted distributions that are too narrow, a hump too wide, a slope a
     biased location. For several outputs, all marginals' values are pooled.
