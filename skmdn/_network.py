@@ -4,9 +4,10 @@ This is the only module that imports Keras and TensorFlow; the estimator imports
 it on first use, so ``import skmdn`` stays cheap.
 
 The network maps standardised inputs to the raw head output ``[logits (K),
-means (K*d), raw scales (K*d)]``. Training runs one compiled ``tf.function`` per
-epoch (a graph loop over mini-batches, Adam written out as tensor updates), so an
-epoch costs one Python call instead of one per batch. The compiled functions take
+means (K*d), raw scales (K*d)]``. Training runs in one compiled ``tf.function``
+call per fit (graph loops over epochs and mini-batches, Adam written out as
+tensor updates, the stopping rule in the graph), so a fit costs one Python call
+instead of one per batch (one per epoch with ``verbose``). The compiled functions take
 the weights as arguments rather than closing over one model's variables, and are
 cached by architecture: a second model of the same shape (cross-validation, grid
 search, refits) reuses the traced graphs instead of tracing again.
