@@ -72,6 +72,8 @@ def quiet_native_startup():
     if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
         yield
         return
+    # Set for TensorFlow's own reading during import, and removed after, so
+    # that child processes do not inherit it as if the user had set it.
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     sys.stderr.flush()
     saved = os.dup(2)
@@ -82,3 +84,4 @@ def quiet_native_startup():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+        del os.environ["TF_CPP_MIN_LOG_LEVEL"]

@@ -895,3 +895,32 @@ def test_min_scale_auto_follows_the_resolution_of_discrete_targets(data):
     assert continuous.min_scale_[0] == pytest.approx(1e-3 * continuous.y_scale_[0])
     fixed = fit_fast(X, y, min_scale=0.25)
     assert_allclose(fixed.min_scale_, [0.25])
+
+
+def test_verbose_prints_one_line_per_epoch_and_quiet_prints_nothing(data, capfd):
+    X, y = data
+    fit_fast(X, y, max_iter=4)
+    quiet = capfd.readouterr()
+    assert quiet.out == ""
+    fit_fast(X, y, max_iter=4, verbose=True, early_stopping=True)
+    lines = capfd.readouterr().out.strip().splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("Iteration 1, loss = ")
+    assert "validation log-likelihood = " in lines[0]
+
+
+def test_first_fit_prints_no_tensorflow_log_lines():
+    """A fresh process that fits a model writes nothing to stderr but the
+    expected ConvergenceWarning."""
+    result = run_python(
+        """
+        import warnings
+        warnings.simplefilter("ignore")
+        import numpy as np
+        from skmdn import MDNRegressor
+        MDNRegressor(max_iter=2).fit(np.random.rand(50, 2), np.random.rand(50))
+        """,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
