@@ -124,7 +124,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         (weighted) sample size when added to the loss, as in MLPRegressor.
 
     batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)`` (of the rows
+        left for training after the validation split), as MLPRegressor's.
 
     learning_rate : {"constant", "adaptive"}, default="constant"
         ``"adaptive"`` works as MLPRegressor's (there, for its SGD solver):
@@ -183,10 +184,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     dtype : {"float32", "float64"}, default="float32"
         Precision of the network's weights and training arithmetic. float32 is
-        fast and ample for density estimation; float64 makes training
-        reproducible to rounding across batch orderings (and is what makes
-        integer sample weights exactly equivalent to repeated rows with full
-        batches). Densities, modes and samples are always computed in float64.
+        fast and ample for density estimation; float64 keeps fits that differ
+        only in summation order equal to rounding (with full batches and no
+        early stopping, integer sample weights are then equivalent to
+        repeated rows). Densities, modes and samples are always computed in
+        float64.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, mini-batch shuffling and the validation
