@@ -574,11 +574,10 @@ def _mixture_quantiles(weights, means, scales, levels):
     problem_weights = weights[row]
 
     def excess_cdf(active, y):
-        z = (y[:, None] - problem_means[active]) / problem_scales[active]
-        w = problem_weights[active]
-        value = np.sum(w * ndtr(z), axis=1) - target[active]
-        slope = np.sum(w * np.exp(-0.5 * z * z) / problem_scales[active], axis=1)
-        return value, slope / math.sqrt(2 * math.pi)
+        density, _, cdf = _univariate_terms(
+            y[:, None], problem_weights[active], problem_means[active], problem_scales[active]
+        )
+        return cdf[:, 0] - target[active], density[:, 0]
 
     quantiles = _solve_increasing(
         excess_cdf,

@@ -62,7 +62,9 @@ def save_model(estimator, path, overwrite=False):
             UserWarning,
         )
         params["random_state"] = None
-    params["hidden_layer_sizes"] = list(estimator._spec.hidden_layer_sizes)
+    # JSON has no tuples; an int stays an int, a sequence becomes a list.
+    if not isinstance(params["hidden_layer_sizes"], Integral):
+        params["hidden_layer_sizes"] = [int(units) for units in params["hidden_layer_sizes"]]
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -150,7 +152,8 @@ def load(path):
             arrays = {name: stored[name] for name in stored.files}
 
     params = dict(metadata["params"])
-    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    if isinstance(params["hidden_layer_sizes"], list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     estimator = MDNRegressor(**params)
     spec = metadata["spec"]
     estimator._spec = _network.NetworkSpec(

@@ -21,20 +21,12 @@ from scipy.stats import norm
 
 from skmdn import GaussianMixtureDistribution
 
+from mixture_helpers import random_mixtures
+
 
 def single(weights, means, scales):
     """A one-row distribution of a 1-D target from per-component lists."""
     return GaussianMixtureDistribution([weights], [means], [scales])
-
-
-def random_mixtures(n_rows, n_components, n_outputs=None, seed=0, log_scale_range=(0.1, 2.0)):
-    rng = np.random.default_rng(seed)
-    shape = (n_rows, n_components) if n_outputs is None else (n_rows, n_components, n_outputs)
-    weights = rng.dirichlet(np.ones(n_components), size=n_rows)
-    means = rng.normal(scale=2.0, size=shape)
-    low, high = np.log(log_scale_range[0]), np.log(log_scale_range[1])
-    scales = np.exp(rng.uniform(low, high, size=shape))
-    return weights, means, scales
 
 
 def scipy_cdf(y, weights, means, scales):

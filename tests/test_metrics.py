@@ -23,19 +23,12 @@ from skmdn import GaussianMixtureDistribution, MDNRegressor
 from skmdn import metrics
 from skmdn.datasets import make_inverse_sine
 
+from mixture_helpers import random_mixtures
+
 # max_iter=30 stops every fit on max_iter, which warns; expected here.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=30, random_state=0)
-
-
-def random_mixtures(n_rows, n_components, n_outputs=None, seed=0):
-    rng = np.random.default_rng(seed)
-    shape = (n_rows, n_components) if n_outputs is None else (n_rows, n_components, n_outputs)
-    weights = rng.dirichlet(np.ones(n_components), size=n_rows)
-    means = rng.normal(scale=2.0, size=shape)
-    scales = np.exp(rng.uniform(np.log(0.1), np.log(2.0), size=shape))
-    return weights, means, scales
 
 
 def draw_per_row(weights, means, scales, n_draws, rng):

@@ -16,6 +16,8 @@ from scipy.stats import norm
 
 from skmdn import GaussianMixtureDistribution
 
+from mixture_helpers import random_mixtures
+
 
 def brute_log_density(points, weights, means, scales):
     """log sum_k w_k prod_d N(points_d; means_kd, scales_kd) for ONE mixture.
@@ -32,15 +34,6 @@ def brute_log_density(points, weights, means, scales):
 def single(weights, means, scales):
     """A one-row distribution of a 1-D target from per-component lists."""
     return GaussianMixtureDistribution([weights], [means], [scales])
-
-
-def random_mixtures(n_rows, n_components, n_outputs=None, seed=0):
-    rng = np.random.default_rng(seed)
-    shape = (n_rows, n_components) if n_outputs is None else (n_rows, n_components, n_outputs)
-    weights = rng.dirichlet(np.ones(n_components), size=n_rows)
-    means = rng.normal(scale=2.0, size=shape)
-    scales = np.exp(rng.uniform(np.log(0.1), np.log(2.0), size=shape))
-    return weights, means, scales
 
 
 # -- densities ----------------------------------------------------------------------

@@ -140,3 +140,11 @@ def test_unsafe_network_is_refused(fitted, tmp_path):
             out.writestr(name, data)
     with pytest.raises(ValueError, match="(?i)unsafe|safe_mode"):
         skmdn.load(tmp_path / "tampered.skmdn")
+
+
+def test_parameters_are_restored_as_given(tmp_path):
+    """An int hidden_layer_sizes comes back an int, not a one-element tuple."""
+    X, y = make_inverse_sine(100, random_state=0)
+    model = skmdn.MDNRegressor(hidden_layer_sizes=8, max_iter=3, random_state=0).fit(X, y)
+    model.save(tmp_path / "model.skmdn")
+    assert skmdn.load(tmp_path / "model.skmdn").get_params() == model.get_params()
