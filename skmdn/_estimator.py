@@ -6,7 +6,6 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import softmax
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -627,9 +626,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         scales = scales * self.y_scale_
         if self._y_is_1d:
             means, scales = means[..., 0], scales[..., 0]
-        # Renormalise in float64: the network's float32 softmax sums to one
-        # only to float32 rounding.
-        return GaussianMixtureDistribution(softmax(log_weights, axis=1), means, scales)
+        # The distribution renormalises the weights in float64 (the network's
+        # float32 softmax sums to one only to float32 rounding).
+        return GaussianMixtureDistribution(np.exp(log_weights), means, scales)
 
     def predict(self, X, return_std=False):
         """Conditional mode: the most probable y for each row of X.
