@@ -22,15 +22,17 @@ _BLOCK_ELEMENTS = 2**21
 # peak (1 / sqrt(-d2 log p)); Newton steps get there in a handful of iterations.
 _MODE_TOLERANCE = 1e-10
 _MODE_MAX_ITER = 500
-# Climbs of one row that meet within this fraction of a peak's width, both
-# where log p is concave, are on the same peak (two peaks are separated by a
-# dip, which is not within a ten-thousandth of their width); one goes on.
+# Climbs of one row that end within this fraction of a peak's width of each
+# other found the same peak (two peaks are separated by a dip, which is not
+# within a ten-thousandth of their width).
 _MERGE_RADIUS = 1e-4
-# The coarse float32 climb stops at this fraction of the peak's width.
-_COARSE_TOLERANCE = 1e-4
-# Two climbs that end closer than this (in units of the row's smallest
-# scale) found the same mode; distinct modes are far further apart.
-_SAME_MODE = 1e-6
+# No climbing step is longer than this many local scales of the mixture,
+# 1 / sqrt(sum_k r_k P_k): a longer one (a fixed-point step pulled by a narrow
+# component, a Newton step where log p is nearly flat) can pass over a shallow
+# peak, and the climb would miss it.
+_STEP_LIMIT = 0.5
+# Relative rounding error allowed for in the mode search: a few float64 epsilons.
+_ROUNDING = 16 * np.finfo(np.float64).eps
 # Quantiles and density-level crossings are solved until a step is below this
 # fraction of the row's smallest component scale.
 _ROOT_TOLERANCE = 1e-12
@@ -408,11 +410,14 @@ class GaussianMixtureDistribution:
         outputs, from the peak of every pair of components' product) with
         safeguarded Newton steps on the log density, otherwise the monotone
         fixed-point step of Carreira-Perpinan (2000), until a step is below
-        1e-10 of the peak's width (1 / sqrt(-d2 log p)); the highest of the
-        local maxima wins. This differs from the mean of the heaviest component
-        whenever components overlap. In one dimension every local maximum is
-        reached from some component mean; with several outputs the starting
-        points cover the usual cases but are not a proof.
+        1e-10 of the peak's width (1 / sqrt(-d2 log p)) or at the level of
+        float64 rounding; the highest of the local maxima wins. This differs
+        from the mean of the heaviest component whenever components overlap.
+        In one dimension every local maximum is reached from some component
+        mean; with several outputs the starting points cover the usual cases
+        but are not a proof. Local maxima lower than about 1e-300 of the
+        row's highest component peak are out of float64's range and not
+        reported.
 
         Returns
         -------
@@ -434,25 +439,11 @@ class GaussianMixtureDistribution:
             Log density at each mode; -inf in padding.
         """
         points, log_density = _local_maxima(self)
-        order = np.argsort(-log_density, axis=1)
+        n_modes = int(np.max(np.sum(np.isfinite(log_density), axis=1), initial=0))
+        order = np.argsort(-log_density, axis=1, kind="stable")[:, :n_modes]
         points = np.take_along_axis(points, order[:, :, None], axis=1)
         log_density = np.take_along_axis(log_density, order, axis=1)
-        # A climb that ends where a higher-ranked one ended found the same mode.
-        gap = np.max(np.abs(points[:, :, None, :] - points[:, None, :, :]), axis=3)
-        unit = _SAME_MODE * self.scales.min(axis=(1, 2))
-        earlier = np.tri(points.shape[1], k=-1, dtype=bool)
-        duplicate = np.any((gap <= unit[:, None, None]) & earlier, axis=2)
-        duplicate |= np.isneginf(log_density)
-        # Distinct modes first (stable, so still by density), then trim.
-        order = np.argsort(duplicate, axis=1, kind="stable")
-        points = np.take_along_axis(points, order[:, :, None], axis=1)
-        log_density = np.take_along_axis(log_density, order, axis=1)
-        duplicate = np.take_along_axis(duplicate, order, axis=1)
-        n_modes = int(np.max(np.sum(~duplicate, axis=1)))
-        points, log_density = points[:, :n_modes], log_density[:, :n_modes]
-        padding = duplicate[:, :n_modes]
-        points[padding] = np.nan
-        log_density[padding] = -np.inf
+        points[np.isneginf(log_density)] = np.nan
         return self._as_output(points), log_density
 
     # -- sampling -----------------------------------------------------------------
@@ -709,14 +700,15 @@ def _highest_density_region(weights, means, scales, maxima, coverage):
 
 
 def _local_maxima(dist):
-    """Climb from every starting point of every row (see ``_starting_points``).
+    """Every row's distinct local maxima, climbing from ``_starting_points``.
 
     Returns
     -------
     points : ndarray of shape (n_rows, n_starts, d)
-        Where each climb ended (a local maximum).
+        Where each climb ended.
     log_density : ndarray of shape (n_rows, n_starts)
-        The log density there.
+        The log density there; -inf where a climb found no maximum (it started
+        on a minimum or saddle) or repeats a higher climb of its row.
     """
     starts = _starting_points(dist.means, dist.scales)
     log_normalisers = dist._log_normalisers()
@@ -765,189 +757,307 @@ def _starting_points(means, scales):
     return np.concatenate([means, pair_points], axis=1)
 
 
-def _ascent_terms(points, means, precision, log_normalisers):
-    """Log density, its gradient and Hessian, and the fixed-point target.
+def _climb_block(starts, means, scales, log_normalisers):
+    """Climb from ``starts`` (n, S, d) for one block of rows: (points, log density).
 
-    For candidates ``points`` (C, d), each under its own mixture (``means`` and
-    ``precision`` of shape (C, K, d), ``log_normalisers`` (C, K)).
+    The climb runs in each row's own units (centred on the mean of its
+    component means, in units of its smallest scale), where the quadratic
+    forms of ``_ascent_tables`` lose least to rounding. Climbs that ended on
+    the same peak are reported once (see ``_distinct``).
     """
-    diff = means - points[:, None, :]
-    component_gradients = diff * precision
-    log_terms = log_normalisers - 0.5 * np.einsum("ckd,ckd->ck", diff, component_gradients)
-    top = log_terms.max(axis=1, keepdims=True)
-    terms = np.exp(log_terms - top, out=log_terms)
-    total = terms.sum(axis=1)
-    weighted_gradients = terms[:, :, None] * component_gradients
-    gradient = weighted_gradients.sum(axis=1) / total[:, None]
-    weighted_precision = np.einsum("ck,ckd->cd", terms, precision) / total[:, None]
-    hessian = (
-        np.einsum("cki,ckj->cij", weighted_gradients, component_gradients)
-        / total[:, None, None]
-        - gradient[:, :, None] * gradient[:, None, :]
+    centre = means.mean(axis=1, keepdims=True)
+    unit = scales.min(axis=(1, 2))[:, None, None]
+    # (mu - y) / sigma is the same in row units, so the log densities are y's.
+    tables = _ascent_tables((means - centre) / unit, scales / unit, log_normalisers)
+    points, log_density, width = _climb((starts - centre) / unit, tables)
+    distinct = _distinct(points, log_density, width)
+    return centre + unit * points, np.where(distinct, log_density, -np.inf)
+
+
+def _ascent_tables(means, scales, log_normalisers):
+    """Each row's log density as matrix products, for ``_ascent_terms``.
+
+    The log of component k's term, log w_k N(y; mu_k, s_k), is a quadratic in
+    y: a_k + sum_i b_ki y_i + c_ki y_i^2. So the K terms of all of a row's
+    climbs are one matrix product of [1, y, y^2] with the row's
+    ``coefficients`` (n, 1 + 2d, K), and every sum over components that the
+    ascent needs (density, gradient, Hessian) is one product of the terms with
+    the row's ``moments`` (n, K, m): 1, the entries of u_k = [P_k mu_k, P_k]
+    (P the precision), the matrix u_k u_k^T, and |a_k| and |P_k mu_k|, which
+    set the rounding error. The constant a_k is offset by the row's largest
+    log normaliser, so no term exceeds one.
+
+    Returns
+    -------
+    coefficients, moments : ndarray
+    offset : ndarray of shape (n,)
+        Add to a log density computed from these tables.
+    """
+    n_rows, n_components, n_outputs = means.shape
+    precision = 1.0 / scales**2
+    weighted_means = precision * means
+    offset = log_normalisers.max(axis=1)
+    constants = log_normalisers - offset[:, None] - 0.5 * np.sum(weighted_means * means, axis=2)
+    coefficients = np.concatenate(
+        [constants[:, None, :], weighted_means.swapaxes(1, 2), -0.5 * precision.swapaxes(1, 2)],
+        axis=1,
     )
-    diagonal = np.arange(points.shape[1])
-    hessian[:, diagonal, diagonal] -= weighted_precision
-    # The fixed point of Carreira-Perpinan (2000), sum r_k P_k mu_k / sum r_k P_k
-    # (P_k the precision, r_k the responsibility), written as a step.
-    fixed_point = points + gradient / weighted_precision
-    return top[:, 0] + np.log(total), gradient, hessian, fixed_point
+    linear = np.concatenate([weighted_means, precision], axis=2)
+    products = linear[..., :, None] * linear[..., None, :]
+    with np.errstate(invalid="ignore"):
+        constant_sizes = np.where(np.isfinite(constants), np.abs(constants), 0.0)
+    moments = np.concatenate(
+        [
+            np.ones((n_rows, n_components, 1)),
+            linear,
+            products.reshape(n_rows, n_components, 4 * n_outputs**2),
+            constant_sizes[..., None],
+            np.abs(weighted_means),
+        ],
+        axis=2,
+    )
+    return coefficients, moments, offset
+
+
+def _ascent_terms(points, coefficients, moments):
+    """Log density, gradient, Hessian, mean precision and rounding noise.
+
+    For points (r, S, d), each row's S points under that row's tables (see
+    ``_ascent_tables``; ``coefficients`` (r, 1 + 2d, K), ``moments``
+    (r, K, m)).
+
+    Returns
+    -------
+    log_p : ndarray (r, S)
+        Less the row's offset; -inf where every term underflows (a point
+        hundreds of widths away from any component).
+    gradient : ndarray (r, S, d)
+    hessian : ndarray (r, S, d, d)
+    weighted_precision : ndarray (r, S, d)
+        sum_k r_k P_k, with r_k the responsibilities.
+    log_p_noise, gradient_noise : ndarray (r, S)
+        Bounds on the rounding error of ``log_p`` and of each gradient entry.
+    """
+    n_outputs = points.shape[-1]
+    powers = np.concatenate([np.ones(points.shape[:-1] + (1,)), points, points**2], axis=-1)
+    terms = np.exp(powers @ coefficients)
+    sums = terms @ moments
+    total = sums[..., :1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_p = np.log(total[..., 0])
+        # Responsibility-weighted means of the moments.
+        sums = sums / total
+    weighted_means = sums[..., 1 : 1 + n_outputs]
+    weighted_precision = sums[..., 1 + n_outputs : 1 + 2 * n_outputs]
+    gradient = weighted_means - points * weighted_precision
+    pair_sums = sums[..., 1 + 2 * n_outputs : 1 + 2 * n_outputs + 4 * n_outputs**2]
+    pairs = pair_sums.reshape(sums.shape[:-1] + (2 * n_outputs, 2 * n_outputs))
+    y_row, y_column = points[..., None, :], points[..., :, None]
+    # sum_k r_k g_k g_k^T with g_k = P_k mu_k - P_k y, from the pair moments.
+    outer = (
+        pairs[..., :n_outputs, :n_outputs]
+        - pairs[..., :n_outputs, n_outputs:] * y_row
+        - pairs[..., n_outputs:, :n_outputs] * y_column
+        + pairs[..., n_outputs:, n_outputs:] * y_column * y_row
+    )
+    hessian = (
+        outer
+        - gradient[..., :, None] * gradient[..., None, :]
+        - weighted_precision[..., None] * np.eye(n_outputs)
+    )
+    # Rounding: eps * (|a_k| + |b_k . y| + |c_k . y^2|) in each term's log, and
+    # eps * (|P mu| + |P y|) in the gradient, averaged over the responsibilities.
+    size = np.abs(points)
+    constant_size, weighted_mean_size = sums[..., -1 - n_outputs], sums[..., -n_outputs:]
+    log_p_noise = _ROUNDING * (
+        constant_size
+        + np.sum(size * (weighted_mean_size + 0.5 * size * weighted_precision), axis=-1)
+    )
+    gradient_noise = (_ROUNDING + log_p_noise) * np.max(
+        weighted_mean_size + size * weighted_precision, axis=-1
+    )
+    return log_p, gradient, hessian, weighted_precision, log_p_noise, gradient_noise
 
 
 def _newton_steps(gradient, hessian):
     """Newton steps on log p and what the Hessian says about the point.
 
+    For ``gradient`` (..., d) and ``hessian`` (..., d, d).
+
     Returns
     -------
-    steps : ndarray (C, d)
+    steps : ndarray (..., d)
         Newton steps where the Hessian is negative definite, NaN elsewhere.
-    width : ndarray (C,)
-        Where it is negative definite, the narrowest width of the peak,
-        1 / sqrt(largest |eigenvalue|); NaN elsewhere.
-    not_maximum : ndarray (C,) of bool
+    sharpest, flattest : ndarray (...)
+        Where it is negative definite, the largest and smallest |eigenvalue|
+        (the peak's narrowest width is 1 / sqrt(sharpest)); NaN elsewhere.
+    not_maximum : ndarray (...) of bool
         Whether the Hessian has a positive eigenvalue (a minimum or saddle).
     """
-    if hessian.shape[1] == 1:
-        curvature = hessian[:, 0, 0]
+    if hessian.shape[-1] == 1:
+        eigenvalues = hessian[..., 0]
     else:
-        eigenvalues = np.linalg.eigvalsh(hessian)
-        curvature = np.where(np.all(eigenvalues < 0, axis=1), eigenvalues[:, 0], np.nan)
-    concave = curvature < 0
-    steps = np.full_like(gradient, np.nan)
-    if np.any(concave):
-        steps[concave] = -np.linalg.solve(hessian[concave], gradient[concave][:, :, None])[:, :, 0]
-    with np.errstate(invalid="ignore"):
-        width = np.where(concave, 1.0 / np.sqrt(-curvature), np.nan)
-    not_maximum = (
-        hessian[:, 0, 0] > 0 if hessian.shape[1] == 1 else np.any(eigenvalues > 0, axis=1)
-    )
-    return steps, width, not_maximum
+        # Where every term underflowed the Hessian is NaN, and so are these.
+        finite = np.all(np.isfinite(hessian), axis=(-2, -1))
+        eigenvalues = np.full(gradient.shape, np.nan)
+        eigenvalues[finite] = np.linalg.eigvalsh(hessian[finite])
+    concave = np.all(eigenvalues < 0, axis=-1)
+    sharpest = np.where(concave, -eigenvalues[..., 0], np.nan)
+    flattest = np.where(concave, -eigenvalues[..., -1], np.nan)
+    not_maximum = np.any(eigenvalues > 0, axis=-1)
+    if hessian.shape[-1] == 1:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            steps = np.where(concave[..., None], -gradient / hessian[..., 0], np.nan)
+    else:
+        steps = np.full_like(gradient, np.nan)
+        if np.any(concave):
+            steps[concave] = -np.linalg.solve(
+                hessian[concave], gradient[concave][..., None]
+            )[..., 0]
+    return steps, sharpest, flattest, not_maximum
 
 
-def _merged_climbs(candidates, points, row_of, radius):
-    """Which ``candidates`` repeat another climb of their row.
+def _distinct(points, log_density, width):
+    """Which climbs of each row found a peak that no higher climb of the row found.
 
-    Climbs of one row whose points are within ``radius`` of each other are
-    taken to be on the same peak; all but the first in (row, position) order
-    are reported. Returns a boolean mask over ``candidates``.
+    Climbs (n, S, d) that ended within ``_MERGE_RADIUS`` of a peak's width of
+    a climb with higher log density (or equal density and a lower index) are
+    on the same peak. Returns a boolean mask (n, S), False where
+    ``log_density`` is -inf.
     """
-    merged = np.zeros(candidates.size, dtype=bool)
-    if candidates.size < 2:
-        return merged
-    order = np.lexsort((points[candidates, 0], row_of[candidates]))
-    ordered = candidates[order]
-    same_row = row_of[ordered[1:]] == row_of[ordered[:-1]]
-    near = np.max(np.abs(points[ordered[1:]] - points[ordered[:-1]]), axis=1) <= radius[
-        ordered[1:]
-    ]
-    merged[order[1:]] = same_row & near
-    return merged
+    n_found = int(np.max(np.sum(np.isfinite(log_density), axis=1), initial=0))
+    # Each row's found peaks, highest first.
+    order = np.argsort(-log_density, axis=1, kind="stable")[:, :n_found]
+    found = np.isfinite(np.take_along_axis(log_density, order, axis=1))
+    ranked = np.take_along_axis(points, order[:, :, None], axis=1)
+    radius = _MERGE_RADIUS * np.take_along_axis(width, order, axis=1)
+    gap = np.max(np.abs(ranked[:, :, None, :] - ranked[:, None, :, :]), axis=3)
+    higher = np.tri(n_found, k=-1, dtype=bool)
+    repeat = np.any((gap <= radius[:, :, None]) & higher & found[:, None, :], axis=2)
+    distinct = np.zeros(log_density.shape, dtype=bool)
+    np.put_along_axis(distinct, order, found & ~repeat, axis=1)
+    return distinct
 
 
-def _climb_block(starts, means, scales, log_normalisers):
-    """Climb from ``starts`` (n, S, d) for one block of rows: (points, log density).
+def _climb(points, tables):
+    """Vectorised ascent from every start ``points`` (n, S, d), in row units.
 
-    A coarse climb in float32, in each row's own units (centred on the mean of
-    its component means, in units of its smallest scale), brings every start
-    close to its peak and merges the climbs that meet; only the distinct peaks
-    are then climbed again in float64 to full precision. Half the memory
-    traffic for the many early steps, and the precise steps only once per peak.
-    """
-    n_rows, n_starts, n_outputs = starts.shape
-    row_of = np.repeat(np.arange(n_rows), n_starts)
-    centre = means.mean(axis=1, keepdims=True)
-    unit = scales.min(axis=(1, 2))[:, None, None]
-    coarse_points, coarse_log_density = _climb(
-        ((starts - centre) / unit).reshape(-1, n_outputs).astype(np.float32),
-        row_of,
-        ((means - centre) / unit).astype(np.float32),
-        (scales / unit).astype(np.float32),
-        log_normalisers.astype(np.float32),
-        _COARSE_TOLERANCE,
-    )
-    points = (centre + unit * coarse_points.reshape(n_rows, n_starts, n_outputs)).reshape(
-        -1, n_outputs
-    )
-    log_density = np.full(n_rows * n_starts, -np.inf)
-    peaks = np.isfinite(coarse_log_density)
-    points[peaks], log_density[peaks] = _climb(
-        points[peaks], row_of[peaks], means, scales, log_normalisers, _MODE_TOLERANCE
-    )
-    return points.reshape(n_rows, n_starts, n_outputs), log_density.reshape(n_rows, n_starts)
+    Each start climbs its row's mixture (``tables`` from ``_ascent_tables``)
+    until a step is below ``_MODE_TOLERANCE`` times the width of the peak it
+    climbs, 1 / sqrt(-d2 log p) in its narrowest direction, or below what the
+    rounding error of the gradient allows.
 
-
-def _climb(points, row_of, means, scales, log_normalisers, tolerance):
-    """Vectorised ascent of candidates ``points`` (C, d) on their rows' mixtures.
-
-    Candidate ``c`` climbs the mixture of row ``row_of[c]`` (``means``,
-    ``scales`` (n, K, d), ``log_normalisers`` (n, K)), in the dtype of the
-    inputs, until a step is below ``tolerance`` times the width of the peak
-    it climbs, 1 / sqrt(-d2 log p) in its narrowest direction (or the
-    rounding level of the point).
-
-    Each candidate takes a Newton step where log p is locally concave and
-    otherwise an over-relaxed fixed-point step (the fixed-point step scaled by
-    a factor that doubles while the density keeps rising). A step that lowered
-    the density is undone and replaced by the plain fixed-point step, which
-    never lowers it, so every climb is monotone. Climbs that meet on a peak
-    are merged (see ``_MERGE_RADIUS``). A climb that ends where the Hessian
-    has a positive eigenvalue (it started on a minimum or saddle, where the
-    gradient vanishes) is not a maximum. Merged climbs and non-maxima get log
-    density -inf.
+    Each start takes a Newton step where log p is locally concave and
+    otherwise the fixed-point step of Carreira-Perpinan (2000), either cut to
+    ``_STEP_LIMIT`` local scales. A step that lowered the density is undone
+    and the climb goes on with the fixed-point step, which never lowers it
+    (nor does any part of it: it maximises a concave lower bound on log p
+    that touches it at the point), so every climb is monotone. The climbs
+    still going are packed, each step, into arrays of the rows that have any,
+    a row's climbs side by side (see ``_pack``), so that each row's terms are
+    one matrix product.
 
     Returns
     -------
-    points : ndarray of shape (C, d)
-    log_density : ndarray of shape (C,), float64
+    points : ndarray of shape (n, S, d)
+    log_density : ndarray of shape (n, S)
+        -inf where the climb ended where the Hessian has a positive eigenvalue
+        (it started on a minimum or saddle, where the gradient vanishes) or
+        every term underflowed: no maximum found.
+    width : ndarray of shape (n, S)
+        The narrowest width of the peak where the climb ended (one, the row's
+        smallest scale, where log p is not concave there).
     """
-    n_candidates = points.shape[0]
-    rounding = 16 * np.finfo(points.dtype).eps
-    precision = 1.0 / scales**2
-    smallest_scale = scales.min(axis=(1, 2))[row_of]
-    merge_radius = np.zeros(n_candidates, dtype=points.dtype)
-    points = points.copy()
-    log_density = np.full(n_candidates, -np.inf, dtype=points.dtype)
-    previous_fixed_point = points.copy()
-    relaxation = np.ones(n_candidates, dtype=points.dtype)
-    not_maximum = np.zeros(n_candidates, dtype=bool)
-    active = np.arange(n_candidates)
+    coefficients, moments, offset = tables
+    n_rows, n_starts, n_outputs = points.shape
+    # State per climb, flattened, plus one scratch climb at the end that the
+    # padding of the packed arrays reads and writes.
+    size = n_rows * n_starts
+    points = np.concatenate([points.reshape(size, n_outputs), np.zeros((1, n_outputs))])
+    log_density = np.full(size + 1, -np.inf)
+    width = np.ones(size + 1)
+    # Where a climb goes if its next step lowers the density.
+    fallback = points.copy()
+    not_maximum = np.zeros(size + 1, dtype=bool)
 
-    def terms(candidates, at):
-        rows = row_of[candidates]
-        return _ascent_terms(at, means[rows], precision[rows], log_normalisers[rows])
-
-    for _ in range(_MODE_MAX_ITER):
-        if active.size == 0:
-            break
+    def step(active, rows):
+        """One step of the climbs ``active`` (r, S') of ``rows``; which go on."""
         current = points[active]
-        log_p, gradient, hessian, fixed_point = terms(active, current)
-        # Differences at rounding level are not a worse step.
-        previous = log_density[active]
-        worse = log_p < previous - rounding * (1.0 + np.abs(previous))
-        relax = relaxation[active]
-        if np.any(worse):
-            current[worse] = previous_fixed_point[active[worse]]
-            log_p[worse], gradient[worse], hessian[worse], fixed_point[worse] = terms(
-                active[worse], current[worse]
-            )
-            relax[worse] = 1.0
-        newton, width, not_maximum[active] = _newton_steps(gradient, hessian)
-        use_newton = ~np.isnan(newton[:, 0])
-        # Steps and merging are measured in the width of the peak being
-        # climbed, or in the row's smallest scale away from any peak.
-        width = np.where(use_newton, width, smallest_scale[active])
-        step = np.where(use_newton[:, None], newton, relax[:, None] * (fixed_point - current))
-        log_density[active] = log_p
-        previous_fixed_point[active] = fixed_point
-        relaxation[active] = np.where(use_newton, 1.0, 2.0 * relax)
-        points[active] = current + step
-        limit = tolerance * width + rounding * np.max(np.abs(current), axis=1)
-        moving = np.max(np.abs(step), axis=1) > limit
-        # Climbs of a row that have met where log p is concave end on the
-        # same peak: one goes on, the others stop as duplicates.
-        merge_radius[active] = _MERGE_RADIUS * width
-        merged = np.zeros_like(moving)
-        merged[use_newton] = _merged_climbs(active[use_newton], points, row_of, merge_radius)
-        log_density[active[merged]] = -np.inf
-        active = active[moving & ~merged]
+        log_p, gradient, hessian, weighted_precision, log_p_noise, gradient_noise = _ascent_terms(
+            current, coefficients[rows], moments[rows]
+        )
+        # A step that lowered the density is undone: the climb goes on with
+        # the fixed-point step from the point before it, which never lowers it.
+        worse = log_p < log_density[active] - log_p_noise
+        newton, sharpest, flattest, at_saddle = _newton_steps(gradient, hessian)
+        use_newton = ~np.isnan(newton[..., 0]) & ~worse
+        local_scale = 1.0 / np.sqrt(np.max(weighted_precision, axis=-1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # sum r_k P_k mu_k / sum r_k P_k, the fixed point, less the point.
+            fixed_point_step = _limited(gradient / weighted_precision, local_scale)
+            newton = _limited(newton, local_scale)
+            peak_width = np.where(use_newton, 1.0 / np.sqrt(sharpest), 1.0)
+            noise = np.where(use_newton, gradient_noise / flattest, 0.0)
+        change = np.where(use_newton[..., None], newton, fixed_point_step)
+        limit = (
+            _MODE_TOLERANCE * peak_width + noise + _ROUNDING * np.max(np.abs(current), axis=-1)
+        )
+        moving = worse | ((np.max(np.abs(change), axis=-1) > limit) & np.isfinite(log_p))
+        climbed = active[~worse]
+        log_density[climbed] = log_p[~worse]
+        width[climbed] = peak_width[~worse]
+        not_maximum[climbed] = at_saddle[~worse]
+        fallback[climbed] = current[~worse] + fixed_point_step[~worse]
+        points[active] = np.where(worse[..., None], fallback[active], current + change)
+        return moving & (active < size)
+
+    climbs, rows = np.arange(size), np.repeat(np.arange(n_rows), n_starts)
+    for _ in range(_MODE_MAX_ITER):
+        if climbs.size == 0:
+            break
+        groups = _pack(climbs, rows, size)
+        moving = [step(active, group_rows) for active, group_rows in groups]
+        climbs = np.concatenate([active[keep] for (active, _), keep in zip(groups, moving)])
+        rows = np.concatenate(
+            [
+                np.broadcast_to(group_rows[:, None], keep.shape)[keep]
+                for (_, group_rows), keep in zip(groups, moving)
+            ]
+        )
     log_density[not_maximum] = -np.inf
-    return points, log_density.astype(np.float64)
+    return (
+        points[:size].reshape(n_rows, n_starts, n_outputs),
+        (log_density[:size] + np.repeat(offset, n_starts)).reshape(n_rows, n_starts),
+        width[:size].reshape(n_rows, n_starts),
+    )
+
+
+def _limited(steps, local_scale):
+    """``steps`` (..., d) cut to at most ``_STEP_LIMIT * local_scale`` (...) long."""
+    length = np.max(np.abs(steps), axis=-1)
+    return steps * np.minimum(1.0, _STEP_LIMIT * local_scale / length)[..., None]
+
+
+def _pack(climbs, rows, scratch):
+    """Climbs (m,) of ``rows`` (m,) as arrays of a row's climbs side by side.
+
+    Rows are grouped by how many climbs they have, between consecutive powers
+    of two, so padding (with ``scratch``) is at most half of a group.
+    Returns [(climbs (r, width), rows (r,)), ...].
+    """
+    order = np.argsort(rows, kind="stable")
+    climbs, rows = climbs[order], rows[order]
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    counts = np.diff(np.r_[first, rows.size])
+    position = np.arange(rows.size) - np.repeat(first, counts)
+    group_of_row = np.ceil(np.log2(counts)).astype(int)
+    group_of_climb = np.repeat(group_of_row, counts)
+    groups = []
+    for group in np.unique(group_of_row):
+        members = np.flatnonzero(group_of_row == group)
+        packed = np.full((members.size, counts[members].max()), scratch)
+        in_group = group_of_climb == group
+        row_in_group = np.repeat(np.arange(members.size), counts[members])
+        packed[row_in_group, position[in_group]] = climbs[in_group]
+        groups.append((packed, rows[first[members]]))
+    return groups
