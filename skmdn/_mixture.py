@@ -31,8 +31,13 @@ _MERGE_RADIUS = 1e-4
 # component, a Newton step where log p is nearly flat) can pass over a shallow
 # peak, and the climb would miss it.
 _STEP_LIMIT = 0.5
-# Relative rounding error allowed for in the mode search: a few float64 epsilons.
-_ROUNDING = 16 * np.finfo(np.float64).eps
+# The coarse float32 climb stops at this fraction of the peak's width (or at
+# float32's rounding); the float64 climb from there takes a step or two.
+_COARSE_TOLERANCE = 1e-4
+_FLOAT32_SPAN = 256.0
+# Relative rounding error allowed for in the mode search, in epsilons of the
+# climb's dtype.
+_ROUNDING = 16
 # Quantiles and density-level crossings are solved until a step is below this
 # fraction of the row's smallest component scale.
 _ROOT_TOLERANCE = 1e-12
@@ -762,14 +767,35 @@ def _climb_block(starts, means, scales, log_normalisers):
 
     The climb runs in each row's own units (centred on the mean of its
     component means, in units of its smallest scale), where the quadratic
-    forms of ``_ascent_tables`` lose least to rounding. Climbs that ended on
-    the same peak are reported once (see ``_distinct``).
+    forms of ``_ascent_tables`` lose least to rounding. A coarse climb in
+    float32 (half the memory traffic, and a faster exp) brings every start
+    close to its peak; then the distinct peaks, and the climbs that float32
+    lost, are climbed in float64 to full precision. Climbs that ended on the
+    same peak are reported once (see ``_distinct``).
     """
     centre = means.mean(axis=1, keepdims=True)
     unit = scales.min(axis=(1, 2))[:, None, None]
     # (mu - y) / sigma is the same in row units, so the log densities are y's.
-    tables = _ascent_tables((means - centre) / unit, scales / unit, log_normalisers)
-    points, log_density, width = _climb((starts - centre) / unit, tables)
+    means = (means - centre) / unit
+    tables = _ascent_tables(means, scales / unit, log_normalisers)
+    starts = (starts - centre) / unit
+    # float32 rounds the expanded quadratics to about eps * span^2 in log p:
+    # rows that span more than _FLOAT32_SPAN of their smallest scales climb
+    # in float64 only.
+    coarse_rows = np.max(np.abs(means), axis=(1, 2)) <= _FLOAT32_SPAN
+    coarse_points, coarse_log_density, coarse_width = _climb(
+        starts.astype(np.float32),
+        np.repeat(coarse_rows[:, None], starts.shape[1], axis=1),
+        tuple(table.astype(np.float32) for table in tables),
+        _COARSE_TOLERANCE,
+    )
+    # Climbs that float32 did not run or lost (every term underflowed), or
+    # that ended on no peak, start again in float64; the last stop at once.
+    lost = ~np.isfinite(coarse_log_density)
+    climbing = _distinct(coarse_points, coarse_log_density, coarse_width) | lost
+    points, log_density, width = _climb(
+        np.where(lost[..., None], starts, coarse_points), climbing, tables, _MODE_TOLERANCE
+    )
     distinct = _distinct(points, log_density, width)
     return centre + unit * points, np.where(distinct, log_density, -np.inf)
 
@@ -839,7 +865,8 @@ def _ascent_terms(points, coefficients, moments):
         Bounds on the rounding error of ``log_p`` and of each gradient entry.
     """
     n_outputs = points.shape[-1]
-    powers = np.concatenate([np.ones(points.shape[:-1] + (1,)), points, points**2], axis=-1)
+    ones = np.ones(points.shape[:-1] + (1,), dtype=points.dtype)
+    powers = np.concatenate([ones, points, points**2], axis=-1)
     terms = np.exp(powers @ coefficients)
     sums = terms @ moments
     total = sums[..., :1]
@@ -869,11 +896,12 @@ def _ascent_terms(points, coefficients, moments):
     # eps * (|P mu| + |P y|) in the gradient, averaged over the responsibilities.
     size = np.abs(points)
     constant_size, weighted_mean_size = sums[..., -1 - n_outputs], sums[..., -n_outputs:]
-    log_p_noise = _ROUNDING * (
+    rounding = _ROUNDING * np.finfo(points.dtype).eps
+    log_p_noise = rounding * (
         constant_size
         + np.sum(size * (weighted_mean_size + 0.5 * size * weighted_precision), axis=-1)
     )
-    gradient_noise = (_ROUNDING + log_p_noise) * np.max(
+    gradient_noise = (rounding + log_p_noise) * np.max(
         weighted_mean_size + size * weighted_precision, axis=-1
     )
     return log_p, gradient, hessian, weighted_precision, log_p_noise, gradient_noise
@@ -939,13 +967,14 @@ def _distinct(points, log_density, width):
     return distinct
 
 
-def _climb(points, tables):
-    """Vectorised ascent from every start ``points`` (n, S, d), in row units.
+def _climb(points, climbing, tables, tolerance):
+    """Vectorised ascent from the starts ``points`` (n, S, d) where ``climbing``.
 
-    Each start climbs its row's mixture (``tables`` from ``_ascent_tables``)
-    until a step is below ``_MODE_TOLERANCE`` times the width of the peak it
-    climbs, 1 / sqrt(-d2 log p) in its narrowest direction, or below what the
-    rounding error of the gradient allows.
+    In row units and in the dtype of ``points`` and ``tables``. Each start
+    climbs its row's mixture (``tables`` from ``_ascent_tables``) until a step
+    is below ``tolerance`` times the width of the peak it climbs,
+    1 / sqrt(-d2 log p) in its narrowest direction, or below what the rounding
+    error of the gradient allows.
 
     Each start takes a Newton step where log p is locally concave and
     otherwise the fixed-point step of Carreira-Perpinan (2000), either cut to
@@ -960,22 +989,25 @@ def _climb(points, tables):
     Returns
     -------
     points : ndarray of shape (n, S, d)
-    log_density : ndarray of shape (n, S)
-        -inf where the climb ended where the Hessian has a positive eigenvalue
-        (it started on a minimum or saddle, where the gradient vanishes) or
-        every term underflowed: no maximum found.
+    log_density : ndarray of shape (n, S), float64
+        -inf where no climb started, where the climb ended where the Hessian
+        has a positive eigenvalue (it started on a minimum or saddle, where
+        the gradient vanishes) or where every term underflowed: no maximum
+        found.
     width : ndarray of shape (n, S)
         The narrowest width of the peak where the climb ended (one, the row's
         smallest scale, where log p is not concave there).
     """
     coefficients, moments, offset = tables
     n_rows, n_starts, n_outputs = points.shape
+    dtype = points.dtype
+    rounding = _ROUNDING * np.finfo(dtype).eps
     # State per climb, flattened, plus one scratch climb at the end that the
     # padding of the packed arrays reads and writes.
     size = n_rows * n_starts
-    points = np.concatenate([points.reshape(size, n_outputs), np.zeros((1, n_outputs))])
-    log_density = np.full(size + 1, -np.inf)
-    width = np.ones(size + 1)
+    points = np.concatenate([points.reshape(size, n_outputs), np.zeros((1, n_outputs), dtype)])
+    log_density = np.full(size + 1, -np.inf, dtype)
+    width = np.ones(size + 1, dtype)
     # Where a climb goes if its next step lowers the density.
     fallback = points.copy()
     not_maximum = np.zeros(size + 1, dtype=bool)
@@ -1000,7 +1032,7 @@ def _climb(points, tables):
             noise = np.where(use_newton, gradient_noise / flattest, 0.0)
         change = np.where(use_newton[..., None], newton, fixed_point_step)
         limit = (
-            _MODE_TOLERANCE * peak_width + noise + _ROUNDING * np.max(np.abs(current), axis=-1)
+            tolerance * peak_width + noise + rounding * np.max(np.abs(current), axis=-1)
         )
         moving = worse | ((np.max(np.abs(change), axis=-1) > limit) & np.isfinite(log_p))
         climbed = active[~worse]
@@ -1011,7 +1043,8 @@ def _climb(points, tables):
         points[active] = np.where(worse[..., None], fallback[active], current + change)
         return moving & (active < size)
 
-    climbs, rows = np.arange(size), np.repeat(np.arange(n_rows), n_starts)
+    climbs = np.flatnonzero(climbing)
+    rows = climbs // n_starts
     for _ in range(_MODE_MAX_ITER):
         if climbs.size == 0:
             break
@@ -1027,7 +1060,7 @@ def _climb(points, tables):
     log_density[not_maximum] = -np.inf
     return (
         points[:size].reshape(n_rows, n_starts, n_outputs),
-        (log_density[:size] + np.repeat(offset, n_starts)).reshape(n_rows, n_starts),
+        (log_density[:size] + np.repeat(offset, n_starts)).reshape(n_rows, n_starts).astype(float),
         width[:size].reshape(n_rows, n_starts),
     )
 
