@@ -43,6 +43,11 @@ PREDICT_CHUNK_ROWS = 4096
 
 LOG_2PI = math.log(2.0 * math.pi)
 
+# Decay per Adam step of the exponential moving average of the weights
+# (Polyak averaging, horizon about 100 steps). Early stopping scores and keeps
+# the averaged weights, which are less noisy than the last step's.
+EMA_DECAY = 0.99
+
 
 @dataclasses.dataclass(frozen=True)
 class NetworkSpec:
@@ -191,7 +196,7 @@ class CompiledNetwork:
         )
         state = TrainingState(
             weights=weights,
-            adam=(scalar, weights, weights),
+            adam=(scalar, weights, weights, weights),
             start_weights=weights,
             best_weights=weights,
             best_criterion=scalar,
@@ -231,7 +236,7 @@ class CompiledNetwork:
         batch_size = settings.batch_size
         order = tf.argsort(tf.random.stateless_uniform([n_samples], seed))
         n_batches = (n_samples + batch_size - 1) // batch_size
-        step, first_moments, second_moments = adam
+        step, first_moments, second_moments, averages = adam
         total_loss = tf.zeros((), X.dtype)
         for batch in tf.range(n_batches):
             rows = order[batch * batch_size : tf.minimum((batch + 1) * batch_size, n_samples)]
@@ -277,9 +282,10 @@ class CompiledNetwork:
                 w - step_size * m / (tf.sqrt(v) + EPSILON)
                 for w, m, v in zip(weights, first_moments, second_moments)
             ]
+            averages = [EMA_DECAY * a + (1 - EMA_DECAY) * w for a, w in zip(averages, weights)]
             total_loss += loss * weight_sum
         mean_loss = total_loss / tf.reduce_sum(sample_weight)
-        return weights, (step, first_moments, second_moments), mean_loss
+        return weights, (step, first_moments, second_moments, averages), mean_loss
 
     def _validation_log_likelihood(self, weights, validation, settings):
         """Weighted mean log-likelihood of the validation rows, original units."""
@@ -321,8 +327,12 @@ class CompiledNetwork:
             weights, adam, loss = self._train_epoch(
                 state.weights, state.adam, data, settings, state.learning_rate, seed
             )
+            # The average starts at zero: divide by the total weight it has
+            # given to visited weights (as Adam's bias correction).
+            correction = 1 - EMA_DECAY ** adam[0]
+            candidate = [average / correction for average in adam[3]]
             if settings.early_stopping:
-                score = self._validation_log_likelihood(weights, validation, settings)
+                score = self._validation_log_likelihood(candidate, validation, settings)
                 criterion = score
             else:
                 score = tf.constant(math.nan, dtype)
@@ -335,7 +345,7 @@ class CompiledNetwork:
                 better = criterion > state.best_criterion
                 no_improvement = tf.where(improved, 0, state.no_improvement + 1)
                 best_weights = [
-                    tf.where(better, w, best) for w, best in zip(weights, state.best_weights)
+                    tf.where(better, w, best) for w, best in zip(candidate, state.best_weights)
                 ]
                 learning_rate = state.learning_rate
                 stalled = no_improvement > settings.n_iter_no_change
@@ -414,7 +424,7 @@ def initial_state(model):
     zeros = [tf.zeros_like(w) for w in weights]
     return TrainingState(
         weights=weights,
-        adam=(tf.zeros((), weights[0].dtype), zeros, list(zeros)),
+        adam=(tf.zeros((), weights[0].dtype), zeros, list(zeros), list(zeros)),
         start_weights=weights,
         best_weights=weights,
         best_criterion=tf.constant(-math.inf, weights[0].dtype),

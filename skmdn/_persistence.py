@@ -22,7 +22,7 @@ from numbers import Integral
 import numpy as np
 
 FORMAT = "skmdn-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # Fitted attributes stored in metadata.json (JSON scalars and lists).
 _FITTED_SCALARS = (
@@ -39,9 +39,34 @@ _FITTED_SCALARS = (
 # Fitted arrays stored in arrays.npz.
 _FITTED_ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_", "min_scale_")
 
-# Upgrades of older format versions: version -> function(metadata) returning
-# the metadata of the next version. Empty while only version 1 exists.
-_MIGRATIONS = {}
+
+
+def _add_weight_averages(metadata, arrays):
+    """Version 1 -> 2: the training state gained a moving average of the weights.
+
+    Early stopping scores and keeps that average (bias-corrected: divided by
+    1 - decay^step). A version-1 state gets the average that makes the
+    corrected value equal its current weights, so a warm start carries on from
+    them; the fitted model itself is unchanged.
+    """
+    from . import _network
+
+    n_state = sum(name.startswith("state_") for name in arrays)
+    state = [arrays.pop(f"state_{index}") for index in range(n_state)]
+    # Flattened version-1 state: weights, Adam's step, first and second
+    # moments (one array per weight each), start and best weights, then three
+    # scalars.
+    n_weights = (n_state - 4) // 5
+    correction = 1.0 - _network.EMA_DECAY ** float(state[n_weights])
+    averages = [weight * weight.dtype.type(correction) for weight in state[:n_weights]]
+    state = state[: 3 * n_weights + 1] + averages + state[3 * n_weights + 1 :]
+    arrays |= {f"state_{index}": array for index, array in enumerate(state)}
+    return metadata | {"format_version": 2}, arrays
+
+
+# Upgrades of older format versions: version -> function(metadata, arrays)
+# returning those of the next version.
+_MIGRATIONS = {1: _add_weight_averages}
 
 
 def save_model(estimator, path, overwrite=False):
@@ -140,7 +165,8 @@ def load(path):
         names = set(archive.namelist())
         if not {"metadata.json", "arrays.npz", "model.keras"} <= names:
             raise ValueError(f"{path} is not a saved skmdn model (missing parts).")
-        metadata = _upgrade(json.loads(archive.read("metadata.json")), path)
+        metadata = json.loads(archive.read("metadata.json"))
+        version = _check_format(metadata, path)
         archive.extract("model.keras", scratch)
         archive.extract("arrays.npz", scratch)
         import keras
@@ -150,6 +176,9 @@ def load(path):
         )
         with np.load(os.path.join(scratch, "arrays.npz"), allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
+    while version < FORMAT_VERSION:
+        metadata, arrays = _MIGRATIONS[version](metadata, arrays)
+        version = metadata["format_version"]
 
     params = dict(metadata["params"])
     if isinstance(params["hidden_layer_sizes"], list):
@@ -171,8 +200,8 @@ def load(path):
     return estimator
 
 
-def _upgrade(metadata, path):
-    """Check the format and bring older versions up to ``FORMAT_VERSION``."""
+def _check_format(metadata, path):
+    """The format version of a saved model, if this skmdn can read it."""
     if metadata.get("format") != FORMAT:
         raise ValueError(f"{path} is not a saved skmdn model (format {metadata.get('format')!r}).")
     version = metadata.get("format_version")
@@ -182,9 +211,6 @@ def _upgrade(metadata, path):
             f"version {version}; this skmdn reads versions up to {FORMAT_VERSION}. "
             "Upgrade skmdn to load it."
         )
-    while version < FORMAT_VERSION:
-        if version not in _MIGRATIONS:
-            raise ValueError(f"{path} uses model format version {version}, which cannot be upgraded.")
-        metadata = _MIGRATIONS[version](metadata)
-        version = metadata["format_version"]
-    return metadata
+    if version < FORMAT_VERSION and version not in _MIGRATIONS:
+        raise ValueError(f"{path} uses model format version {version}, which cannot be upgraded.")
+    return version

@@ -148,3 +148,26 @@ def test_parameters_are_restored_as_given(tmp_path):
     model = skmdn.MDNRegressor(hidden_layer_sizes=8, max_iter=3, random_state=0).fit(X, y)
     model.save(tmp_path / "model.skmdn")
     assert skmdn.load(tmp_path / "model.skmdn").get_params() == model.get_params()
+
+
+def test_format_1_file_loads_unchanged_and_warm_starts():
+    """tests/data/model_format_1.skmdn was written by skmdn 0.1.0 before the
+    training state gained a weight average (format 2): MDNRegressor(
+    n_components=3, hidden_layer_sizes=(8,), max_iter=20, random_state=0) on
+    make_inverse_sine(300, random_state=0). It loads with its own parameters
+    and the log-likelihood it had then (printed when it was written), and a
+    warm start continues from its weights and step count."""
+    path = os.path.join(os.path.dirname(__file__), "data", "model_format_1.skmdn")
+    before = open(path, "rb").read()
+    model = skmdn.load(path)
+    X, y = make_inverse_sine(300, random_state=0)
+    assert model.get_params()["activation"] == "relu"
+    assert model.get_params()["max_iter"] == 20
+    assert model.n_iter_ == 20 and model.t_ == 5400
+    assert model.score(X, y) == pytest.approx(-0.05166867226406338, rel=1e-12)
+    model.set_params(warm_start=True, max_iter=3)
+    with pytest.warns(Warning):  # three epochs do not converge
+        model.fit(X, y)
+    assert model.t_ == 5400 + 3 * 270
+    assert np.isfinite(model.score(X, y))
+    assert open(path, "rb").read() == before
