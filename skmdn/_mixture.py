@@ -1023,8 +1023,8 @@ def _climb(points, climbing, tables, tolerance):
         worse = log_p < log_density[active] - log_p_noise
         newton, sharpest, flattest, at_saddle = _newton_steps(gradient, hessian)
         use_newton = ~np.isnan(newton[..., 0]) & ~worse
-        local_scale = 1.0 / np.sqrt(np.max(weighted_precision, axis=-1))
         with np.errstate(invalid="ignore", divide="ignore"):
+            local_scale = 1.0 / np.sqrt(np.max(weighted_precision, axis=-1))
             # sum r_k P_k mu_k / sum r_k P_k, the fixed point, less the point.
             fixed_point_step = _limited(gradient / weighted_precision, local_scale)
             newton = _limited(newton, local_scale)
