@@ -40,7 +40,6 @@ _FITTED_SCALARS = (
 _FITTED_ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_", "min_scale_")
 
 
-
 def _add_weight_averages(metadata, arrays):
     """Version 1 -> 2: the training state gained a moving average of the weights.
 
