@@ -36,6 +36,15 @@ AUTO_MIN_PATIENCE_EPOCHS = 20
 AUTO_PATIENCE_STEPS = 2_000
 
 
+def _epochs(setting, min_epochs, min_steps, steps_per_epoch):
+    """An epoch count given as an int, or for "auto" enough epochs for at least
+    ``min_epochs`` epochs and ``min_steps`` Adam steps: an epoch of a small data
+    set is only a few steps, so a count in epochs alone ends its fits early."""
+    if setting != "auto":
+        return setting
+    return max(min_epochs, -(-min_steps // steps_per_epoch))
+
+
 def _automatic_min_scale(y_2d, scale):
     """Per-output floor on component scales, in the units of y.
 
@@ -510,21 +519,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 UserWarning,
             )
             batch_size = n_train
-        # "auto" counts Adam steps, not epochs: an epoch of a small data set
-        # is only a few steps, so a budget in epochs ends its fits early.
         steps_per_epoch = -(-n_train // batch_size)
-        if incremental:
-            max_iter = 1
-        elif self.max_iter == "auto":
-            max_iter = max(AUTO_MIN_EPOCHS, -(-AUTO_MIN_STEPS // steps_per_epoch))
-        else:
-            max_iter = self.max_iter
-        if self.n_iter_no_change == "auto":
-            n_iter_no_change = max(
-                AUTO_MIN_PATIENCE_EPOCHS, -(-AUTO_PATIENCE_STEPS // steps_per_epoch)
-            )
-        else:
-            n_iter_no_change = self.n_iter_no_change
+        max_iter = 1 if incremental else _epochs(
+            self.max_iter, AUTO_MIN_EPOCHS, AUTO_MIN_STEPS, steps_per_epoch
+        )
+        n_iter_no_change = _epochs(
+            self.n_iter_no_change, AUTO_MIN_PATIENCE_EPOCHS, AUTO_PATIENCE_STEPS, steps_per_epoch
+        )
 
         if resume:
             state = _network.state_from_arrays(self._training_state)
