@@ -1008,8 +1008,11 @@ def _climb(points, climbing, tables, tolerance):
     points = np.concatenate([points.reshape(size, n_outputs), np.zeros((1, n_outputs), dtype)])
     log_density = np.full(size + 1, -np.inf, dtype)
     width = np.ones(size + 1, dtype)
-    # Where a climb goes if its next step lowers the density.
-    fallback = points.copy()
+    # The last point that did not lower the density, the fixed-point step
+    # from there, and the step last tried from there.
+    accepted = points.copy()
+    safe_step = np.zeros_like(points)
+    tried = np.zeros_like(points)
     not_maximum = np.zeros(size + 1, dtype=bool)
 
     def step(active, rows):
@@ -1018,29 +1021,53 @@ def _climb(points, climbing, tables, tolerance):
         log_p, gradient, hessian, weighted_precision, log_p_noise, gradient_noise = _ascent_terms(
             current, coefficients[rows], moments[rows]
         )
-        # A step that lowered the density is undone: the climb goes on with
-        # the fixed-point step from the point before it, which never lowers it.
+        # A step that lowered the density is undone and tried again at half
+        # the length, down to the fixed-point step, which never lowers it.
         worse = log_p < log_density[active] - log_p_noise
         newton, sharpest, flattest, at_saddle = _newton_steps(gradient, hessian)
         use_newton = ~np.isnan(newton[..., 0]) & ~worse
         with np.errstate(invalid="ignore", divide="ignore"):
             local_scale = 1.0 / np.sqrt(np.max(weighted_precision, axis=-1))
             # sum r_k P_k mu_k / sum r_k P_k, the fixed point, less the point.
-            fixed_point_step = _limited(gradient / weighted_precision, local_scale)
+            fixed_point_step = gradient / weighted_precision
+            # Where log p is not concave, the climb goes the fixed-point
+            # step's way at full length: that step shrinks with the gradient,
+            # and a start near a minimum would crawl out over hundreds of
+            # steps. The full length is no more than a Newton step may take.
+            uphill = _limited(fixed_point_step, local_scale, stretch=True)
+            fixed_point_step = _limited(fixed_point_step, local_scale)
             newton = _limited(newton, local_scale)
-            peak_width = np.where(use_newton, 1.0 / np.sqrt(sharpest), 1.0)
-            noise = np.where(use_newton, gradient_noise / flattest, 0.0)
-        change = np.where(use_newton[..., None], newton, fixed_point_step)
+            peak_width = 1.0 / np.sqrt(sharpest)
+        change = np.where(use_newton[..., None], newton, uphill)
+        # A Newton step stops below the tolerance (or the rounding of y and
+        # of the step); elsewhere the climb stops where the gradient is lost
+        # in rounding: a minimum or saddle, not a maximum.
         limit = (
-            tolerance * peak_width + noise + rounding * np.max(np.abs(current), axis=-1)
+            tolerance * peak_width
+            + gradient_noise / flattest
+            + rounding * np.max(np.abs(current), axis=-1)
         )
-        moving = worse | ((np.max(np.abs(change), axis=-1) > limit) & np.isfinite(log_p))
+        moving = worse | (
+            np.where(
+                use_newton,
+                np.max(np.abs(newton), axis=-1) > limit,
+                np.max(np.abs(gradient), axis=-1) > gradient_noise,
+            )
+            & np.isfinite(log_p)
+        )
+        peak_width = np.where(use_newton, peak_width, 1.0)
         climbed = active[~worse]
         log_density[climbed] = log_p[~worse]
         width[climbed] = peak_width[~worse]
         not_maximum[climbed] = at_saddle[~worse]
-        fallback[climbed] = current[~worse] + fixed_point_step[~worse]
-        points[active] = np.where(worse[..., None], fallback[active], current + change)
+        accepted[climbed] = current[~worse]
+        safe_step[climbed] = fixed_point_step[~worse]
+        halved = 0.5 * tried[active]
+        shorter = np.max(np.abs(halved), axis=-1) <= np.max(np.abs(safe_step[active]), axis=-1)
+        tried[active] = np.where(
+            worse[..., None], np.where(shorter[..., None], safe_step[active], halved), change
+        )
+        points[active] = accepted[active] + tried[active]
         return moving & (active < size)
 
     climbs = np.flatnonzero(climbing)
@@ -1065,10 +1092,16 @@ def _climb(points, climbing, tables, tolerance):
     )
 
 
-def _limited(steps, local_scale):
-    """``steps`` (..., d) cut to at most ``_STEP_LIMIT * local_scale`` (...) long."""
+def _limited(steps, local_scale, stretch=False):
+    """``steps`` (..., d) cut to at most ``_STEP_LIMIT * local_scale`` (...) long.
+
+    With ``stretch``, every non-zero step is made exactly that long.
+    """
     length = np.max(np.abs(steps), axis=-1)
-    return steps * np.minimum(1.0, _STEP_LIMIT * local_scale / length)[..., None]
+    factor = _STEP_LIMIT * local_scale / length
+    if not stretch:
+        factor = np.minimum(1.0, factor)
+    return np.where((length > 0)[..., None], steps * factor[..., None], 0.0)
 
 
 def _pack(climbs, rows, scratch):
