@@ -93,16 +93,19 @@ def _progress(elapsed, n_done, n_total):
 
 
 def _standardised_rows(values, mean, scale, rows, dtype):
-    """``(values[rows] - mean) / scale`` as a new ``dtype`` array, in chunks.
+    """``(values[rows] - mean) / scale`` as a new ``dtype`` tensor, in chunks.
 
     Chunks keep the float64 temporaries small, so the only full-size copy
     of the data is the result.
     """
-    result = np.empty((rows.size, values.shape[1]), dtype=dtype)
-    for start in range(0, rows.size, _CHUNK_ROWS):
-        block = rows[start : start + _CHUNK_ROWS]
-        result[start : start + _CHUNK_ROWS] = (values[block] - mean) / scale
-    return result
+    from . import _network
+
+    def fill(result):
+        for start in range(0, rows.size, _CHUNK_ROWS):
+            block = rows[start : start + _CHUNK_ROWS]
+            result[start : start + _CHUNK_ROWS] = (values[block] - mean) / scale
+
+    return _network.filled_tensor((rows.size, values.shape[1]), dtype, fill)
 
 
 class MDNRegressor(RegressorMixin, BaseEstimator):
@@ -456,17 +459,16 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                     f"{rows.size} sample(s). Pass early_stopping=False."
                 )
         # One standardised copy in the training dtype, built chunk by chunk;
-        # its last n_validation rows are the validation set.
+        # the last n_validation rows are the validation set.
         dtype = self._spec.dtype
-        n_train = rows.size - n_validation
-        arrays = (
-            _standardised_rows(X, self.x_mean_, self.x_scale_, rows, dtype),
-            _standardised_rows(y_2d, self.y_mean_, self.y_scale_, rows, dtype),
-            sample_weight[rows].astype(dtype),
+        data, validation = (
+            (
+                _standardised_rows(X, self.x_mean_, self.x_scale_, subset, dtype),
+                _standardised_rows(y_2d, self.y_mean_, self.y_scale_, subset, dtype),
+                _network.to_tensor(sample_weight[subset], dtype),
+            )
+            for subset in (rows[: rows.size - n_validation], rows[rows.size - n_validation :])
         )
-        data = tuple(_network.to_tensor(a[:n_train], dtype) for a in arrays)
-        validation = tuple(_network.to_tensor(a[n_train:], dtype) for a in arrays)
-        del arrays
         self._train(_network, data, validation, rng, resume, incremental)
         return self
 

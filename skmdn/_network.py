@@ -37,9 +37,13 @@ ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "rel
 # Adam hyper-parameters, as MLPRegressor's defaults.
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
 
-# Rows per forward pass at inference: bounds the memory of hidden activations,
-# and is fixed so that a row's prediction never depends on the other rows.
+# Rows per forward pass at inference and when scoring the validation set:
+# bounds the memory of hidden activations (a large validation set's would
+# exceed the data), and is fixed so that a row's prediction never depends on
+# the other rows.
 PREDICT_CHUNK_ROWS = 4096
+# TensorFlow reads a buffer it did not allocate in place only at this alignment.
+TENSOR_ALIGNMENT = 64
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -290,11 +294,14 @@ class CompiledNetwork:
     def _validation_log_likelihood(self, weights, validation, settings):
         """Weighted mean log-likelihood of the validation rows, original units."""
         X, y, sample_weight = validation
-        nll = negative_log_likelihood(self._forward(weights, X), y, self.spec, settings.min_scale)
-        return (
-            -tf.reduce_sum(sample_weight * nll) / tf.reduce_sum(sample_weight)
-            - settings.log_jacobian
-        )
+        total = tf.zeros((), X.dtype)
+        for start in tf.range(0, tf.shape(X)[0], PREDICT_CHUNK_ROWS):
+            rows = slice(start, start + PREDICT_CHUNK_ROWS)
+            nll = negative_log_likelihood(
+                self._forward(weights, X[rows]), y[rows], self.spec, settings.min_scale
+            )
+            total += tf.reduce_sum(sample_weight[rows] * nll)
+        return -total / tf.reduce_sum(sample_weight) - settings.log_jacobian
 
     def _train(self, state, data, validation, settings):
         """Up to ``settings.n_epochs`` epochs with the stopping rule in the graph.
@@ -464,6 +471,23 @@ def settings_to_tensors(settings, dtype):
 
 def to_tensor(array, dtype):
     return tf.convert_to_tensor(np.asarray(array, dtype=dtype))
+
+
+def filled_tensor(shape, dtype, fill):
+    """A tensor of ``shape`` whose values ``fill(array)`` writes into a numpy array.
+
+    The tensor shares the array's memory (through DLPack, from a buffer
+    aligned as TensorFlow requires), so a large training set exists once, not
+    once in numpy and again in TensorFlow.
+    """
+    n_bytes = math.prod(shape) * np.dtype(dtype).itemsize
+    buffer = np.empty(n_bytes + TENSOR_ALIGNMENT, dtype=np.uint8)
+    offset = -buffer.ctypes.data % TENSOR_ALIGNMENT
+    array = buffer[offset : offset + n_bytes].view(dtype).reshape(shape)
+    fill(array)
+    if n_bytes == 0:
+        return tf.convert_to_tensor(array)
+    return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
 
 def parameters_are_finite(weights, spec, X, min_scale):
