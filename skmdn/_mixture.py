@@ -680,7 +680,9 @@ def _highest_density_region(weights, means, scales, maxima, coverage):
     grid_low, grid_high = log_low.copy(), log_high.copy()
     for _ in range(30):
         middle = 0.5 * (grid_low + grid_high)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # A cell whose ends differ by a denormal gives inf (or 0/0): the clip
+        # makes it all or nothing, as the level says.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             fraction = np.clip(
                 (high_end - np.exp(middle)[:, None]) / (high_end - low_end), 0.0, 1.0
             )
