@@ -52,7 +52,7 @@ UCI = {
 # MDNRegressor.score, the mean log-likelihood).
 TUNING_GRID = {
     "n_components": [3, 5, 10],
-    "x_noise_std": [0.0, 0.05],
+    "y_noise_std": [0.0, 0.05, 0.2],
 }
 
 
