@@ -413,10 +413,12 @@ class GaussianMixtureDistribution:
 
         Found by climbing from every component mean (and, with several
         outputs, from the peak of every pair of components' product) with
-        safeguarded Newton steps on the log density, otherwise the monotone
-        fixed-point step of Carreira-Perpinan (2000), until a step is below
-        1e-10 of the peak's width (1 / sqrt(-d2 log p)) or at the level of
-        float64 rounding; the highest of the local maxima wins. This differs
+        Newton steps on the log density where it is concave, otherwise steps
+        the way of the fixed-point step of Carreira-Perpinan (2000), each at
+        most half the mixture's local scale and halved where it would lower
+        the density, until a step is below 1e-10 of the peak's width
+        (1 / sqrt(-d2 log p)) or at the level of float64 rounding; the
+        highest of the local maxima wins. This differs
         from the mean of the heaviest component whenever components overlap.
         The starting points reach almost every local maximum but are not a
         proof: a shallow peak in a valley between components, where no
