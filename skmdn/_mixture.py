@@ -18,26 +18,6 @@ LOG_2PI = math.log(2.0 * math.pi)
 # Upper bound on the elements of one block's temporaries (rows x points x K x d):
 # keeps memory at a few tens of megabytes whatever the number of rows.
 _BLOCK_ELEMENTS = 2**21
-# Mode search stops when a step is below this fraction of the width of the
-# peak (1 / sqrt(-d2 log p)); Newton steps get there in a handful of iterations.
-_MODE_TOLERANCE = 1e-10
-_MODE_MAX_ITER = 500
-# Climbs of one row that end within this fraction of a peak's width of each
-# other found the same peak (two peaks are separated by a dip, which is not
-# within a ten-thousandth of their width).
-_MERGE_RADIUS = 1e-4
-# No climbing step is longer than this many local scales of the mixture,
-# 1 / sqrt(sum_k r_k P_k): a longer one (a fixed-point step pulled by a narrow
-# component, a Newton step where log p is nearly flat) can pass over a shallow
-# peak, and the climb would miss it.
-_STEP_LIMIT = 0.5
-# The coarse float32 climb stops at this fraction of the peak's width (or at
-# float32's rounding); the float64 climb from there takes a step or two.
-_COARSE_TOLERANCE = 1e-4
-_FLOAT32_SPAN = 256.0
-# Relative rounding error allowed for in the mode search, in epsilons of the
-# climb's dtype.
-_ROUNDING = 16
 # Quantiles and density-level crossings are solved until a step is below this
 # fraction of the row's smallest component scale.
 _ROOT_TOLERANCE = 1e-12
@@ -425,9 +405,11 @@ class GaussianMixtureDistribution:
         climb starts, can be passed by. On 3,000 random rows with K = 20
         overlapping components (18,456 local maxima on a 1e-3 grid), 13 were
         missed, each less than 0.02 nats above the dip beside it, and never
-        the highest; on rows of a trained model, none. Local maxima lower
-        than about 1e-300 of the row's highest component peak are out of
-        float64's range and not reported.
+        the highest; on rows of a trained model, none.
+
+        The search is compiled (numba) on its first use after installation,
+        which takes about 16 s on a 2-core machine once; the compiled code is
+        cached on disk.
 
         Returns
         -------
@@ -712,7 +694,7 @@ def _highest_density_region(weights, means, scales, maxima, coverage):
 
 
 def _local_maxima(dist):
-    """Every row's distinct local maxima, climbing from ``_starting_points``.
+    """Every row's distinct local maxima (see ``_modes.local_maxima``).
 
     Returns
     -------
@@ -722,17 +704,23 @@ def _local_maxima(dist):
         The log density there; -inf where a climb found no maximum (it started
         on a minimum or saddle) or repeats a higher climb of its row.
     """
-    starts = _starting_points(dist.means, dist.scales)
+    # numba loads, and the kernel compiles or loads from its cache, on first use.
+    from . import _modes
+
+    n_starts = _modes.n_starts(dist.n_components, dist.n_outputs)
+    points = np.empty((len(dist), n_starts, dist.n_outputs))
+    log_density = np.empty((len(dist), n_starts))
     log_normalisers = dist._log_normalisers()
-    blocks = dist._blocks(starts.shape[1])
-    climbs = _map_blocks(
-        lambda rows: _climb_block(
-            starts[rows], dist.means[rows], dist.scales[rows], log_normalisers[rows]
+    means, scales = np.ascontiguousarray(dist.means), np.ascontiguousarray(dist.scales)
+    # A few blocks per core, so that threads finishing early find more work.
+    n_blocks = max(1, min(len(dist), 4 * (os.cpu_count() or 1)))
+    bounds = np.linspace(0, len(dist), n_blocks + 1).astype(int)
+    _map_blocks(
+        lambda rows: _modes.local_maxima(
+            log_normalisers[rows], means[rows], scales[rows], points[rows], log_density[rows]
         ),
-        blocks,
+        [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])],
     )
-    points = np.concatenate([points for points, _ in climbs])
-    log_density = np.concatenate([log_density for _, log_density in climbs])
     return points, log_density
 
 
@@ -747,392 +735,3 @@ def _map_blocks(function, blocks):
         return [function(block) for block in blocks]
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, blocks))
-
-
-def _starting_points(means, scales):
-    """Where the climbs start: every component mean, and for d > 1 more.
-
-    Climbs from the component means reach almost every local maximum (see
-    ``GaussianMixtureDistribution.mode`` for what they can pass by). With
-    several outputs, elongated components can overlap into a peak that no
-    climb from a mean reaches (two crossing ridges), so each pair of
-    components also contributes the peak of their product,
-    (P_i mu_i + P_j mu_j) / (P_i + P_j) with P the precisions.
-    """
-    n_rows, n_components, n_outputs = means.shape
-    if n_outputs == 1 or n_components == 1:
-        return means
-    first, second = np.triu_indices(n_components, k=1)
-    precision = 1.0 / scales**2
-    pair_points = (
-        precision[:, first] * means[:, first] + precision[:, second] * means[:, second]
-    ) / (precision[:, first] + precision[:, second])
-    return np.concatenate([means, pair_points], axis=1)
-
-
-def _climb_block(starts, means, scales, log_normalisers):
-    """Climb from ``starts`` (n, S, d) for one block of rows: (points, log density).
-
-    The climb runs in each row's own units (centred on the mean of its
-    component means, in units of its smallest scale), where the quadratic
-    forms of ``_ascent_tables`` lose least to rounding. A coarse climb in
-    float32 (half the memory traffic, and a faster exp) brings every start
-    close to its peak; then the distinct peaks, and the climbs that float32
-    lost, are climbed in float64 to full precision. Climbs that ended on the
-    same peak are reported once (see ``_distinct``).
-    """
-    centre = means.mean(axis=1, keepdims=True)
-    unit = scales.min(axis=(1, 2))[:, None, None]
-    # (mu - y) / sigma is the same in row units, so the log densities are y's.
-    means = (means - centre) / unit
-    tables = _ascent_tables(means, scales / unit, log_normalisers)
-    starts = (starts - centre) / unit
-    # float32 rounds the expanded quadratics to about eps * span^2 in log p:
-    # rows that span more than _FLOAT32_SPAN of their smallest scales climb
-    # in float64 only.
-    coarse_rows = np.max(np.abs(means), axis=(1, 2)) <= _FLOAT32_SPAN
-    coarse_points, coarse_log_density, coarse_width = _climb(
-        starts.astype(np.float32),
-        np.repeat(coarse_rows[:, None], starts.shape[1], axis=1),
-        tuple(table.astype(np.float32) for table in tables),
-        _COARSE_TOLERANCE,
-    )
-    # Climbs that float32 did not run or lost (every term underflowed), or
-    # that ended on no peak, start again in float64; the last stop at once.
-    lost = ~np.isfinite(coarse_log_density)
-    climbing = _distinct(coarse_points, coarse_log_density, coarse_width) | lost
-    points, log_density, width = _climb(
-        np.where(lost[..., None], starts, coarse_points), climbing, tables, _MODE_TOLERANCE
-    )
-    distinct = _distinct(points, log_density, width)
-    return centre + unit * points, np.where(distinct, log_density, -np.inf)
-
-
-def _ascent_tables(means, scales, log_normalisers):
-    """Each row's log density as matrix products, for ``_ascent_terms``.
-
-    The log of component k's term, log w_k N(y; mu_k, s_k), is a quadratic in
-    y: a_k + sum_i b_ki y_i + c_ki y_i^2. So the K terms of all of a row's
-    climbs are one matrix product of [1, y, y^2] with the row's
-    ``coefficients`` (n, 1 + 2d, K), and every sum over components that the
-    ascent needs (density, gradient, Hessian) is one product of the terms with
-    the row's ``moments`` (n, K, m): 1, the entries of u_k = [P_k mu_k, P_k]
-    (P the precision), the matrix u_k u_k^T, and |a_k| and |P_k mu_k|, which
-    set the rounding error. The constant a_k is offset by the row's largest
-    log normaliser, so no term exceeds one.
-
-    Returns
-    -------
-    coefficients, moments : ndarray
-    offset : ndarray of shape (n,)
-        Add to a log density computed from these tables.
-    """
-    n_rows, n_components, n_outputs = means.shape
-    precision = 1.0 / scales**2
-    weighted_means = precision * means
-    offset = log_normalisers.max(axis=1)
-    constants = log_normalisers - offset[:, None] - 0.5 * np.sum(weighted_means * means, axis=2)
-    coefficients = np.concatenate(
-        [constants[:, None, :], weighted_means.swapaxes(1, 2), -0.5 * precision.swapaxes(1, 2)],
-        axis=1,
-    )
-    linear = np.concatenate([weighted_means, precision], axis=2)
-    products = linear[..., :, None] * linear[..., None, :]
-    with np.errstate(invalid="ignore"):
-        constant_sizes = np.where(np.isfinite(constants), np.abs(constants), 0.0)
-    moments = np.concatenate(
-        [
-            np.ones((n_rows, n_components, 1)),
-            linear,
-            products.reshape(n_rows, n_components, 4 * n_outputs**2),
-            constant_sizes[..., None],
-            np.abs(weighted_means),
-        ],
-        axis=2,
-    )
-    return coefficients, moments, offset
-
-
-def _ascent_terms(points, coefficients, moments):
-    """Log density, gradient, Hessian, mean precision and rounding noise.
-
-    For points (r, S, d), each row's S points under that row's tables (see
-    ``_ascent_tables``; ``coefficients`` (r, 1 + 2d, K), ``moments``
-    (r, K, m)).
-
-    Returns
-    -------
-    log_p : ndarray (r, S)
-        Less the row's offset; -inf where every term underflows (a point
-        hundreds of widths away from any component).
-    gradient : ndarray (r, S, d)
-    hessian : ndarray (r, S, d, d)
-    weighted_precision : ndarray (r, S, d)
-        sum_k r_k P_k, with r_k the responsibilities.
-    log_p_noise, gradient_noise : ndarray (r, S)
-        Bounds on the rounding error of ``log_p`` and of each gradient entry.
-    """
-    n_outputs = points.shape[-1]
-    ones = np.ones(points.shape[:-1] + (1,), dtype=points.dtype)
-    powers = np.concatenate([ones, points, points**2], axis=-1)
-    terms = np.exp(powers @ coefficients)
-    sums = terms @ moments
-    total = sums[..., :1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        log_p = np.log(total[..., 0])
-        # Responsibility-weighted means of the moments.
-        sums = sums / total
-    weighted_means = sums[..., 1 : 1 + n_outputs]
-    weighted_precision = sums[..., 1 + n_outputs : 1 + 2 * n_outputs]
-    gradient = weighted_means - points * weighted_precision
-    pair_sums = sums[..., 1 + 2 * n_outputs : 1 + 2 * n_outputs + 4 * n_outputs**2]
-    pairs = pair_sums.reshape(sums.shape[:-1] + (2 * n_outputs, 2 * n_outputs))
-    y_row, y_column = points[..., None, :], points[..., :, None]
-    # sum_k r_k g_k g_k^T with g_k = P_k mu_k - P_k y, from the pair moments.
-    outer = (
-        pairs[..., :n_outputs, :n_outputs]
-        - pairs[..., :n_outputs, n_outputs:] * y_row
-        - pairs[..., n_outputs:, :n_outputs] * y_column
-        + pairs[..., n_outputs:, n_outputs:] * y_column * y_row
-    )
-    hessian = (
-        outer
-        - gradient[..., :, None] * gradient[..., None, :]
-        - weighted_precision[..., None] * np.eye(n_outputs)
-    )
-    # Rounding: eps * (|a_k| + |b_k . y| + |c_k . y^2|) in each term's log, and
-    # eps * (|P mu| + |P y|) in the gradient, averaged over the responsibilities.
-    size = np.abs(points)
-    constant_size, weighted_mean_size = sums[..., -1 - n_outputs], sums[..., -n_outputs:]
-    rounding = _ROUNDING * np.finfo(points.dtype).eps
-    log_p_noise = rounding * (
-        constant_size
-        + np.sum(size * (weighted_mean_size + 0.5 * size * weighted_precision), axis=-1)
-    )
-    gradient_noise = (rounding + log_p_noise) * np.max(
-        weighted_mean_size + size * weighted_precision, axis=-1
-    )
-    return log_p, gradient, hessian, weighted_precision, log_p_noise, gradient_noise
-
-
-def _newton_steps(gradient, hessian):
-    """Newton steps on log p and what the Hessian says about the point.
-
-    For ``gradient`` (..., d) and ``hessian`` (..., d, d).
-
-    Returns
-    -------
-    steps : ndarray (..., d)
-        Newton steps where the Hessian is negative definite, NaN elsewhere.
-    sharpest, flattest : ndarray (...)
-        Where it is negative definite, the largest and smallest |eigenvalue|
-        (the peak's narrowest width is 1 / sqrt(sharpest)); NaN elsewhere.
-    not_maximum : ndarray (...) of bool
-        Whether the Hessian has a positive eigenvalue (a minimum or saddle).
-    """
-    if hessian.shape[-1] == 1:
-        eigenvalues = hessian[..., 0]
-    else:
-        # Where every term underflowed the Hessian is NaN, and so are these.
-        finite = np.all(np.isfinite(hessian), axis=(-2, -1))
-        eigenvalues = np.full(gradient.shape, np.nan)
-        eigenvalues[finite] = np.linalg.eigvalsh(hessian[finite])
-    concave = np.all(eigenvalues < 0, axis=-1)
-    sharpest = np.where(concave, -eigenvalues[..., 0], np.nan)
-    flattest = np.where(concave, -eigenvalues[..., -1], np.nan)
-    not_maximum = np.any(eigenvalues > 0, axis=-1)
-    if hessian.shape[-1] == 1:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            steps = np.where(concave[..., None], -gradient / hessian[..., 0], np.nan)
-    else:
-        steps = np.full_like(gradient, np.nan)
-        if np.any(concave):
-            steps[concave] = -np.linalg.solve(
-                hessian[concave], gradient[concave][..., None]
-            )[..., 0]
-    return steps, sharpest, flattest, not_maximum
-
-
-def _distinct(points, log_density, width):
-    """Which climbs of each row found a peak that no higher climb of the row found.
-
-    Climbs (n, S, d) that ended within ``_MERGE_RADIUS`` of a peak's width of
-    a climb with higher log density (or equal density and a lower index) are
-    on the same peak. Returns a boolean mask (n, S), False where
-    ``log_density`` is -inf.
-    """
-    n_found = int(np.max(np.sum(np.isfinite(log_density), axis=1), initial=0))
-    # Each row's found peaks, highest first.
-    order = np.argsort(-log_density, axis=1, kind="stable")[:, :n_found]
-    found = np.isfinite(np.take_along_axis(log_density, order, axis=1))
-    ranked = np.take_along_axis(points, order[:, :, None], axis=1)
-    radius = _MERGE_RADIUS * np.take_along_axis(width, order, axis=1)
-    gap = np.max(np.abs(ranked[:, :, None, :] - ranked[:, None, :, :]), axis=3)
-    higher = np.tri(n_found, k=-1, dtype=bool)
-    repeat = np.any((gap <= radius[:, :, None]) & higher & found[:, None, :], axis=2)
-    distinct = np.zeros(log_density.shape, dtype=bool)
-    np.put_along_axis(distinct, order, found & ~repeat, axis=1)
-    return distinct
-
-
-def _climb(points, climbing, tables, tolerance):
-    """Vectorised ascent from the starts ``points`` (n, S, d) where ``climbing``.
-
-    In row units and in the dtype of ``points`` and ``tables``. Each start
-    climbs its row's mixture (``tables`` from ``_ascent_tables``) until a step
-    is below ``tolerance`` times the width of the peak it climbs,
-    1 / sqrt(-d2 log p) in its narrowest direction, or below what the rounding
-    error of the gradient allows.
-
-    Each start takes a Newton step where log p is locally concave and
-    otherwise goes the way of the fixed-point step of Carreira-Perpinan
-    (2000) at full length; every step is cut to ``_STEP_LIMIT`` local scales.
-    A step that lowered the density is undone and tried again at half the
-    length, down to the fixed-point step, which never lowers it (nor does any
-    part of it: it maximises a concave lower bound on log p that touches it
-    at the point), so every climb is monotone. The climbs
-    still going are packed, each step, into arrays of the rows that have any,
-    a row's climbs side by side (see ``_pack``), so that each row's terms are
-    one matrix product.
-
-    Returns
-    -------
-    points : ndarray of shape (n, S, d)
-    log_density : ndarray of shape (n, S), float64
-        -inf where no climb started, where the climb ended where the Hessian
-        has a positive eigenvalue (it started on a minimum or saddle, where
-        the gradient vanishes) or where every term underflowed: no maximum
-        found.
-    width : ndarray of shape (n, S)
-        The narrowest width of the peak where the climb ended (one, the row's
-        smallest scale, where log p is not concave there).
-    """
-    coefficients, moments, offset = tables
-    n_rows, n_starts, n_outputs = points.shape
-    dtype = points.dtype
-    rounding = _ROUNDING * np.finfo(dtype).eps
-    # State per climb, flattened, plus one scratch climb at the end that the
-    # padding of the packed arrays reads and writes.
-    size = n_rows * n_starts
-    points = np.concatenate([points.reshape(size, n_outputs), np.zeros((1, n_outputs), dtype)])
-    log_density = np.full(size + 1, -np.inf, dtype)
-    width = np.ones(size + 1, dtype)
-    # The last point that did not lower the density, the fixed-point step
-    # from there, and the step last tried from there.
-    accepted = points.copy()
-    safe_step = np.zeros_like(points)
-    tried = np.zeros_like(points)
-    not_maximum = np.zeros(size + 1, dtype=bool)
-
-    def step(active, rows):
-        """One step of the climbs ``active`` (r, S') of ``rows``; which go on."""
-        current = points[active]
-        log_p, gradient, hessian, weighted_precision, log_p_noise, gradient_noise = _ascent_terms(
-            current, coefficients[rows], moments[rows]
-        )
-        # A step that lowered the density is undone and tried again at half
-        # the length, down to the fixed-point step, which never lowers it.
-        worse = log_p < log_density[active] - log_p_noise
-        newton, sharpest, flattest, at_saddle = _newton_steps(gradient, hessian)
-        use_newton = ~np.isnan(newton[..., 0]) & ~worse
-        with np.errstate(invalid="ignore", divide="ignore"):
-            local_scale = 1.0 / np.sqrt(np.max(weighted_precision, axis=-1))
-            # sum r_k P_k mu_k / sum r_k P_k, the fixed point, less the point.
-            fixed_point_step = gradient / weighted_precision
-            # Where log p is not concave, the climb goes the fixed-point
-            # step's way at full length: that step shrinks with the gradient,
-            # and a start near a minimum would crawl out over hundreds of
-            # steps. The full length is no more than a Newton step may take.
-            uphill = _limited(fixed_point_step, local_scale, stretch=True)
-            fixed_point_step = _limited(fixed_point_step, local_scale)
-            newton = _limited(newton, local_scale)
-            peak_width = 1.0 / np.sqrt(sharpest)
-        change = np.where(use_newton[..., None], newton, uphill)
-        # A Newton step stops below the tolerance (or the rounding of y and
-        # of the step); elsewhere the climb stops where the gradient is lost
-        # in rounding: a minimum or saddle, not a maximum.
-        limit = (
-            tolerance * peak_width
-            + gradient_noise / flattest
-            + rounding * np.max(np.abs(current), axis=-1)
-        )
-        moving = worse | (
-            np.where(
-                use_newton,
-                np.max(np.abs(newton), axis=-1) > limit,
-                np.max(np.abs(gradient), axis=-1) > gradient_noise,
-            )
-            & np.isfinite(log_p)
-        )
-        peak_width = np.where(use_newton, peak_width, 1.0)
-        climbed = active[~worse]
-        log_density[climbed] = log_p[~worse]
-        width[climbed] = peak_width[~worse]
-        not_maximum[climbed] = at_saddle[~worse]
-        accepted[climbed] = current[~worse]
-        safe_step[climbed] = fixed_point_step[~worse]
-        halved = 0.5 * tried[active]
-        shorter = np.max(np.abs(halved), axis=-1) <= np.max(np.abs(safe_step[active]), axis=-1)
-        tried[active] = np.where(
-            worse[..., None], np.where(shorter[..., None], safe_step[active], halved), change
-        )
-        points[active] = accepted[active] + tried[active]
-        return moving & (active < size)
-
-    climbs = np.flatnonzero(climbing)
-    rows = climbs // n_starts
-    for _ in range(_MODE_MAX_ITER):
-        if climbs.size == 0:
-            break
-        groups = _pack(climbs, rows, size)
-        moving = [step(active, group_rows) for active, group_rows in groups]
-        climbs = np.concatenate([active[keep] for (active, _), keep in zip(groups, moving)])
-        rows = np.concatenate(
-            [
-                np.broadcast_to(group_rows[:, None], keep.shape)[keep]
-                for (_, group_rows), keep in zip(groups, moving)
-            ]
-        )
-    log_density[not_maximum] = -np.inf
-    return (
-        points[:size].reshape(n_rows, n_starts, n_outputs),
-        (log_density[:size] + np.repeat(offset, n_starts)).reshape(n_rows, n_starts).astype(float),
-        width[:size].reshape(n_rows, n_starts),
-    )
-
-
-def _limited(steps, local_scale, stretch=False):
-    """``steps`` (..., d) cut to at most ``_STEP_LIMIT * local_scale`` (...) long.
-
-    With ``stretch``, every non-zero step is made exactly that long.
-    """
-    length = np.max(np.abs(steps), axis=-1)
-    factor = _STEP_LIMIT * local_scale / length
-    if not stretch:
-        factor = np.minimum(1.0, factor)
-    return np.where((length > 0)[..., None], steps * factor[..., None], 0.0)
-
-
-def _pack(climbs, rows, scratch):
-    """Climbs (m,) of ``rows`` (m,) as arrays of a row's climbs side by side.
-
-    Rows are grouped by how many climbs they have, between consecutive powers
-    of two, so padding (with ``scratch``) is at most half of a group.
-    Returns [(climbs (r, width), rows (r,)), ...].
-    """
-    order = np.argsort(rows, kind="stable")
-    climbs, rows = climbs[order], rows[order]
-    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    counts = np.diff(np.r_[first, rows.size])
-    position = np.arange(rows.size) - np.repeat(first, counts)
-    group_of_row = np.ceil(np.log2(counts)).astype(int)
-    group_of_climb = np.repeat(group_of_row, counts)
-    groups = []
-    for group in np.unique(group_of_row):
-        members = np.flatnonzero(group_of_row == group)
-        packed = np.full((members.size, counts[members].max()), scratch)
-        in_group = group_of_climb == group
-        row_in_group = np.repeat(np.arange(members.size), counts[members])
-        packed[row_in_group, position[in_group]] = climbs[in_group]
-        groups.append((packed, rows[first[members]]))
-    return groups
