@@ -505,31 +505,59 @@ def _check_coverage(coverage):
         raise ValueError(f"coverage must be in (0, 1); got {coverage!r}.")
 
 
-def _solve_increasing(function, lower, upper, start, tolerance):
+def _solve_increasing(function, lower, upper, start, tolerance, interpolate=True):
     """Solve ``function(active, y) = 0`` for many increasing 1-D functions at once.
 
     Each problem ``i`` is bracketed by ``lower[i] < root < upper[i]``;
     ``function(active, y)`` returns the values and slopes of problems
     ``active`` at ``y``. Newton steps are taken only when they stay inside the
-    bracket and move less than half its width; otherwise the bracket is
-    bisected, so it always shrinks (plain Newton can cycle between two points
-    of a bimodal CDF). Problems leave the working set once a step is below
-    their ``tolerance``.
+    bracket and move less than half its width; otherwise the step is the
+    false-position point of the bracket, once the function is known at both
+    of its ends, with the Illinois modification (an end kept twice in a row
+    has its value halved, so that both ends move), else the bracket's
+    midpoint. The bracket always shrinks (plain Newton can cycle between two
+    points of a bimodal CDF), and where the function is nearly flat (a
+    quantile level in the gap between two branches) false position converges
+    in a few steps where bisection needs dozens. With ``interpolate=False``
+    the fallback is always the midpoint. The HDR's level solve uses that: its
+    mass, as a function of the level, has a slope that jumps where a dip
+    starts to cross the level, and there false position settled on the other
+    side of the jump than bisection (a sliver of a gap kept or dropped) in 59
+    of 10,000 random rows. Problems leave the working set once a step is
+    below their ``tolerance``.
     """
     lower, upper, y = lower.copy(), upper.copy(), start.copy()
+    # The function's values at the ends of each bracket (NaN: not known yet),
+    # and which end the last step replaced (-1 lower, +1 upper, 0 none).
+    lower_value = np.full(y.size, np.nan)
+    upper_value = np.full(y.size, np.nan)
+    replaced = np.zeros(y.size, dtype=np.int8)
     active = np.arange(y.size)
     for _ in range(_ROOT_MAX_ITER):
         if active.size == 0:
             break
         value, slope = function(active, y[active])
         low, high, current = lower[active], upper[active], y[active]
-        low = np.where(value < 0, current, low)
-        high = np.where(value > 0, current, high)
+        low_value, high_value = lower_value[active], upper_value[active]
+        below, above = value < 0, value > 0
+        # Illinois: the end that stays for the second time counts half.
+        high_value = np.where(below & (replaced[active] == -1), 0.5 * high_value, high_value)
+        low_value = np.where(above & (replaced[active] == 1), 0.5 * low_value, low_value)
+        low, low_value = np.where(below, current, low), np.where(below, value, low_value)
+        high, high_value = np.where(above, current, high), np.where(above, value, high_value)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             newton = current - value / slope
+            false_position = low - low_value * (high - low) / (high_value - low_value)
         safe = (newton > low) & (newton < high) & (np.abs(newton - current) <= 0.5 * (high - low))
-        new = np.where(value == 0, current, np.where(safe, newton, 0.5 * (low + high)))
+        interpolated = interpolate & (false_position > low) & (false_position < high)
+        new = np.where(
+            value == 0,
+            current,
+            np.where(safe, newton, np.where(interpolated, false_position, 0.5 * (low + high))),
+        )
         lower[active], upper[active], y[active] = low, high, new
+        lower_value[active], upper_value[active] = low_value, high_value
+        replaced[active] = np.where(below, -1, np.where(above, 1, 0))
         active = active[np.abs(new - current) > tolerance[active]]
     return y
 
@@ -675,7 +703,7 @@ def _highest_density_region(weights, means, scales, maxima, coverage):
         grid_low = np.where(too_little, grid_low, middle)
     log_level = _solve_increasing(
         mass_shortfall, log_low, log_high, 0.5 * (grid_low + grid_high),
-        np.full(n_rows, _ROOT_TOLERANCE),
+        np.full(n_rows, _ROOT_TOLERANCE), interpolate=False,
     )
     level = np.exp(log_level)
     which, rising, points, _, _ = crossings(np.arange(n_rows), level)
