@@ -260,6 +260,22 @@ def test_mode_is_vectorised_over_rows():
         assert_allclose(dist[row].mode()[0], modes[row], rtol=1e-12, atol=1e-12)
 
 
+def test_modes_far_below_the_highest_peak_are_found():
+    """A peak 1e-325 times as high as the row's highest is still a local maximum.
+
+    Each climb measures its terms against the largest term where it stands,
+    so no peak is lost to float64's range however low it sits.
+    """
+    weights = np.array([[1.0, 1e-323]])
+    means, scales = np.array([[0.0, 100.0]]), np.array([[1.0, 10.0]])
+    modes, log_density = GaussianMixtureDistribution(weights, means, scales).modes()
+    assert modes.shape == (1, 2)
+    assert_allclose(modes[0], [0.0, 100.0], atol=1e-9)
+    reference = brute_log_density(modes[0][:, None], weights[0], means[0][:, None], scales[0][:, None])
+    assert_allclose(log_density[0], reference, rtol=1e-12)
+    assert log_density[0, 1] < log_density[0, 0] - 745.0
+
+
 # -- moments ------------------------------------------------------------------------
 
 
