@@ -755,8 +755,9 @@ def _local_maxima(dist):
 def _map_blocks(function, blocks):
     """``[function(block) for block in blocks]``, on all cores when there are several.
 
-    numpy releases the GIL inside its array operations, so threads run the
-    blocks in parallel without copying any data.
+    numpy releases the GIL inside its array operations, and so does the
+    compiled mode search, so threads run the blocks in parallel without
+    copying any data.
     """
     workers = min(len(blocks), os.cpu_count() or 1)
     if workers <= 1:

@@ -90,6 +90,9 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
     precision = np.empty((n_components, n_outputs))
     centre = np.empty(n_outputs)
     widths = np.empty(total_starts)
+    # The peaks this row's climbs have found so far, and their widths.
+    peaks = np.empty((total_starts, n_outputs))
+    peak_widths = np.empty(total_starts)
     log_terms = np.empty(n_components)
     # Each climb's state and scratch (see ``_climb``), reused by every climb.
     work = np.empty((9, n_outputs))
@@ -105,12 +108,18 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
                 precision[k, i] = (unit / scales[row, k, i]) ** 2
         row_points = points[row]
         _starting_points(row_means, precision, row_points)
+        n_peaks = 0
         for start in range(total_starts):
             log_density[row, start], widths[start] = _climb(
                 row_points[start], log_normalisers[row], row_means, precision,
+                peaks, peak_widths, n_peaks,
                 log_terms, hessian, accepted, tried, safe_step, current, gradient,
                 weighted_precision, magnitude, newton, cut,
             )
+            if log_density[row, start] > -np.inf:
+                peaks[n_peaks] = row_points[start]
+                peak_widths[n_peaks] = widths[start]
+                n_peaks += 1
         _keep_distinct(row_points, log_density[row], widths)
         for start in range(total_starts):
             for i in range(n_outputs):
@@ -119,14 +128,18 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
 
 @numba.njit(cache=True, nogil=True)
 def _starting_points(means, precision, starts):
-    """Fill ``starts`` (S, d) with the component means, then the pair points."""
+    """Fill ``starts`` (S, d) with the component means, then the pair points.
+
+    ``starts`` has room for the pair points only with several outputs (see
+    ``n_starts``).
+    """
     n_components, n_outputs = means.shape
     starts[:n_components] = means
+    if starts.shape[0] == n_components:
+        return
     start = n_components
     for first in range(n_components):
         for second in range(first + 1, n_components):
-            if start == starts.shape[0]:
-                return
             for i in range(n_outputs):
                 starts[start, i] = (
                     precision[first, i] * means[first, i] + precision[second, i] * means[second, i]
@@ -274,18 +287,25 @@ def _cut(step, length, stretch, out):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _climb(point, log_normalisers, means, precision, log_terms, hessian, accepted, tried,
-           safe_step, current, gradient, weighted_precision, magnitude, newton, cut):
+def _climb(point, log_normalisers, means, precision, peaks, peak_widths, n_peaks, log_terms,
+           hessian, accepted, tried, safe_step, current, gradient, weighted_precision,
+           magnitude, newton, cut):
     """Climb from ``point`` (d,), which is overwritten with where the climb ended.
+
+    A climb whose Newton step lands within ``_MERGE_RADIUS`` of the width of
+    one of the first ``n_peaks`` of ``peaks`` (found by earlier climbs of the
+    row) stops there: from that close, Newton steps converge on that peak,
+    and ``_keep_distinct`` would report it once anyway. Most climbs of a row
+    end on a peak already found, and this saves their last evaluations.
 
     ``accepted`` (the last point that did not lower the density), ``tried``
     (the step last tried from there), ``safe_step`` (the cut fixed-point step
     from there) and the rest of the (d,) arrays are the climb's state and
     scratch, allocated once per call of ``local_maxima``.
 
-    Returns the log density there (-inf at a minimum or saddle) and the
-    peak's narrowest width (one, the row's smallest scale, where log p is not
-    concave).
+    Returns the log density there (-inf at a minimum or saddle, or on a peak
+    already found) and the peak's narrowest width (one, the row's smallest
+    scale, where log p is not concave).
     """
     n_outputs = point.shape[0]
     for i in range(n_outputs):
@@ -333,6 +353,8 @@ def _climb(point, log_normalisers, means, precision, log_terms, hessian, accepte
             if _max_abs(tried) <= limit:
                 converged = True
                 break
+            if _lands_on_peak(current, tried, peaks, peak_widths, n_peaks):
+                return -np.inf, width
         else:
             # Where log p is not concave, go the fixed-point step's way at
             # full length: that step shrinks with the gradient, and a start
@@ -345,6 +367,18 @@ def _climb(point, log_normalisers, means, precision, log_terms, hessian, accepte
     for i in range(n_outputs):
         point[i] = accepted[i] + (tried[i] if converged else 0.0)
     return (-np.inf if not_maximum else log_density), width
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _lands_on_peak(point, step, peaks, peak_widths, n_peaks):
+    """Whether ``point + step`` is within ``_MERGE_RADIUS`` widths of a found peak."""
+    for peak in range(n_peaks):
+        distance = 0.0
+        for i in range(point.shape[0]):
+            distance = max(distance, abs(point[i] + step[i] - peaks[peak, i]))
+        if distance <= _MERGE_RADIUS * peak_widths[peak]:
+            return True
+    return False
 
 
 @numba.njit(cache=True, nogil=True)
