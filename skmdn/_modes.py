@@ -97,7 +97,7 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
     # Each climb's state and scratch (see ``_climb``), reused by every climb.
     work = np.empty((9, n_outputs))
     accepted, tried, safe_step, current = work[0], work[1], work[2], work[3]
-    gradient, weighted_precision, magnitude, newton, cut = work[4], work[5], work[6], work[7], work[8]
+    gradient, weighted_precision, magnitude, newton, scratch = work[4], work[5], work[6], work[7], work[8]
     hessian = np.empty((n_outputs, n_outputs))
     for row in range(n_rows):
         unit = np.min(scales[row])
@@ -107,14 +107,15 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
                 row_means[k, i] = (means[row, k, i] - centre[i]) / unit
                 precision[k, i] = (unit / scales[row, k, i]) ** 2
         row_points = points[row]
+        row_log_normalisers = log_normalisers[row]
         _starting_points(row_means, precision, row_points)
         n_peaks = 0
         for start in range(total_starts):
             log_density[row, start], widths[start] = _climb(
-                row_points[start], log_normalisers[row], row_means, precision,
+                row_points[start], row_log_normalisers, row_means, precision,
                 peaks, peak_widths, n_peaks,
                 log_terms, hessian, accepted, tried, safe_step, current, gradient,
-                weighted_precision, magnitude, newton, cut,
+                weighted_precision, magnitude, newton, scratch,
             )
             if log_density[row, start] > -np.inf:
                 peaks[n_peaks] = row_points[start]
@@ -289,7 +290,7 @@ def _cut(step, length, stretch, out):
 @numba.njit(cache=True, nogil=True, inline="always")
 def _climb(point, log_normalisers, means, precision, peaks, peak_widths, n_peaks, log_terms,
            hessian, accepted, tried, safe_step, current, gradient, weighted_precision,
-           magnitude, newton, cut):
+           magnitude, newton, scratch):
     """Climb from ``point`` (d,), which is overwritten with where the climb ended.
 
     A climb whose Newton step lands within ``_MERGE_RADIUS`` of the width of
@@ -338,9 +339,9 @@ def _climb(point, log_normalisers, means, precision, peaks, peak_widths, n_peaks
             accepted[i] = current[i]
             sharpest_precision = max(sharpest_precision, weighted_precision[i])
             # sum r_k P_k mu_k / sum r_k P_k, the fixed point, less the point.
-            cut[i] = gradient[i] / weighted_precision[i]
+            scratch[i] = gradient[i] / weighted_precision[i]
         local_scale = 1.0 / math.sqrt(sharpest_precision)
-        _cut(cut, _STEP_LIMIT * local_scale, False, safe_step)
+        _cut(scratch, _STEP_LIMIT * local_scale, False, safe_step)
         if concave:
             width = 1.0 / math.sqrt(sharpest)
             _cut(newton, _STEP_LIMIT * local_scale, False, tried)
@@ -353,14 +354,16 @@ def _climb(point, log_normalisers, means, precision, peaks, peak_widths, n_peaks
             if _max_abs(tried) <= limit:
                 converged = True
                 break
-            if _lands_on_peak(current, tried, peaks, peak_widths, n_peaks):
+            for i in range(n_outputs):
+                scratch[i] = current[i] + tried[i]
+            if _near_peak(scratch, peaks, peak_widths, n_peaks):
                 return -np.inf, width
         else:
             # Where log p is not concave, go the fixed-point step's way at
             # full length: that step shrinks with the gradient, and a start
             # near a minimum would crawl out over hundreds of steps.
             width = 1.0
-            _cut(cut, _STEP_LIMIT * local_scale, True, tried)
+            _cut(scratch, _STEP_LIMIT * local_scale, True, tried)
             if _max_abs(gradient) <= gradient_noise:
                 break
     # A converged climb takes its last (tiny) Newton step.
@@ -370,13 +373,10 @@ def _climb(point, log_normalisers, means, precision, peaks, peak_widths, n_peaks
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _lands_on_peak(point, step, peaks, peak_widths, n_peaks):
-    """Whether ``point + step`` is within ``_MERGE_RADIUS`` widths of a found peak."""
+def _near_peak(point, peaks, peak_widths, n_peaks):
+    """Whether ``point`` is within ``_MERGE_RADIUS`` widths of one of the found ``peaks``."""
     for peak in range(n_peaks):
-        distance = 0.0
-        for i in range(point.shape[0]):
-            distance = max(distance, abs(point[i] + step[i] - peaks[peak, i]))
-        if distance <= _MERGE_RADIUS * peak_widths[peak]:
+        if _max_abs_difference(point, peaks[peak]) <= _MERGE_RADIUS * peak_widths[peak]:
             return True
     return False
 
