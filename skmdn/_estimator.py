@@ -19,9 +19,9 @@ from sklearn.utils.validation import (
 
 from ._mixture import GaussianMixtureDistribution
 
-# Rows per chunk in passes over the data that would otherwise need full-size
-# float64 temporaries.
-_CHUNK_ROWS = 65536
+# Passes over the data that would otherwise need full-size float64
+# temporaries go in chunks of about this many values (1 MiB of float64).
+_CHUNK_VALUES = 2**17
 
 # The smallest floor on component scales, as a fraction of y's standard
 # deviation: far below any spread real data has.
@@ -34,6 +34,12 @@ AUTO_MIN_EPOCHS = 500
 AUTO_MIN_STEPS = 10_000
 AUTO_MIN_PATIENCE_EPOCHS = 20
 AUTO_PATIENCE_STEPS = 2_000
+
+
+def _row_chunks(n_rows, n_columns):
+    """Slices covering ``n_rows`` rows, about ``_CHUNK_VALUES`` values each."""
+    step = max(1, _CHUNK_VALUES // max(n_columns, 1))
+    return [slice(start, start + step) for start in range(0, n_rows, step)]
 
 
 def _epochs(setting, min_epochs, min_steps, steps_per_epoch):
@@ -57,7 +63,7 @@ def _automatic_min_scale(y_2d, scale):
     """
     floor = MIN_RELATIVE_SCALE * scale
     for output in range(y_2d.shape[1]):
-        gaps = np.diff(np.unique(y_2d[:, output]))
+        gaps = np.diff(np.unique(y_2d[:, output]).astype(np.float64))
         if gaps.size:
             floor[output] = max(floor[output], 0.5 * gaps.min())
     return floor
@@ -73,8 +79,8 @@ def _weighted_mean_and_scale(values, sample_weight):
     # plain running sum would leave rounding error that then passes for a
     # tiny standard deviation).
     shift = values[0].astype(np.float64)
-    chunks = [slice(start, start + _CHUNK_ROWS) for start in range(0, values.shape[0], _CHUNK_ROWS)]
-    total = sample_weight.sum()
+    chunks = _row_chunks(*values.shape)
+    total = sample_weight.sum(dtype=np.float64)
     mean = shift + sum(sample_weight[rows] @ (values[rows] - shift) for rows in chunks) / total
     variance = sum(sample_weight[rows] @ (values[rows] - mean) ** 2 for rows in chunks) / total
     scale = np.sqrt(variance)
@@ -92,20 +98,21 @@ def _progress(elapsed, n_done, n_total):
     return f", {elapsed:.1f} s elapsed, at most {remaining:.1f} s left"
 
 
-def _standardised_rows(values, mean, scale, rows, dtype):
-    """``(values[rows] - mean) / scale`` as a new ``dtype`` tensor, in chunks.
+def _rows_tensor(values, rows, dtype, mean=None, scale=None):
+    """``values[rows]`` as a new ``dtype`` tensor, standardised as
+    ``(values - mean) / scale`` when ``mean`` and ``scale`` are given.
 
-    Chunks keep the float64 temporaries small, so the only full-size copy
-    of the data is the result.
+    Built in chunks, so the float64 temporaries stay small and the only
+    full-size copy of the data is the result.
     """
     from . import _network
 
     def fill(result):
-        for start in range(0, rows.size, _CHUNK_ROWS):
-            block = rows[start : start + _CHUNK_ROWS]
-            result[start : start + _CHUNK_ROWS] = (values[block] - mean) / scale
+        for chunk in _row_chunks(rows.size, math.prod(values.shape[1:])):
+            block = values[rows[chunk]]
+            result[chunk] = block if mean is None else (block - mean) / scale
 
-    return _network.filled_tensor((rows.size, values.shape[1]), dtype, fill)
+    return _network.filled_tensor((rows.size, *values.shape[1:]), dtype, fill)
 
 
 class MDNRegressor(RegressorMixin, BaseEstimator):
@@ -417,11 +424,15 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
         )
         # validate_data leaves arrays of strings as they are; make them fail
-        # here with numpy's "could not convert string to float".
-        y = np.asarray(y, dtype=np.float64)
+        # here with numpy's "could not convert string to float". A float32 y
+        # stays float32 (as X): no float64 copy of a large target.
+        if y.dtype not in (np.float32, np.float64):
+            y = y.astype(np.float64)
         y_2d = y.reshape(y.shape[0], -1)
+        # Weights in X's precision: a float32 X gets float32 weights, not a
+        # float64 column.
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
         if not np.any(sample_weight > 0):
             raise ValueError("sample_weight must have at least one positive entry.")
@@ -450,7 +461,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             self.model_ = _network.build_model(self._spec, seed=rng.randint(2**31 - 1))
         # Zero-weight rows contribute nothing to the loss; dropping them keeps
         # weights exactly equivalent to repeating or removing rows.
+        # Row numbers in int32 where they fit: half the memory of numpy's int64.
         rows = np.flatnonzero(sample_weight > 0)
+        rows = rows.astype(np.int32) if X.shape[0] < 2**31 else rows
         n_validation = 0
         if self.early_stopping and not incremental:
             rows = rng.permutation(rows)
@@ -466,9 +479,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         dtype = self._spec.dtype
         data, validation = (
             (
-                _standardised_rows(X, self.x_mean_, self.x_scale_, subset, dtype),
-                _standardised_rows(y_2d, self.y_mean_, self.y_scale_, subset, dtype),
-                _network.to_tensor(sample_weight[subset], dtype),
+                _rows_tensor(X, subset, dtype, self.x_mean_, self.x_scale_),
+                _rows_tensor(y_2d, subset, dtype, self.y_mean_, self.y_scale_),
+                _rows_tensor(sample_weight, subset, dtype),
             )
             for subset in (rows[: rows.size - n_validation], rows[rows.size - n_validation :])
         )
