@@ -417,6 +417,19 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         from . import _network
 
         resume = (self.warm_start or incremental) and hasattr(self, "model_")
+        rng = check_random_state(self.random_state)
+        # The validated arrays (copies, where the input was not a float numpy
+        # array) are gone by the time training starts: it holds the tensors.
+        data, validation = self._training_tensors(
+            _network, X, y, sample_weight, rng, resume, incremental
+        )
+        self._train(_network, data, validation, rng, resume, incremental)
+        return self
+
+    def _training_tensors(self, _network, X, y, sample_weight, rng, resume, incremental):
+        """Validate the data, fit the scaling and build the model unless
+        resuming; return the (X, y, sample_weight) tensors for training and
+        for validation (empty without early stopping), standardised."""
         # float32 input stays float32: the network trains in float32 anyway,
         # and a float64 copy of a large X would double the memory.
         X, y = validate_data(
@@ -456,7 +469,6 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             else:
                 self.min_scale_ = np.full(self.n_outputs_, float(self.min_scale))
 
-        rng = check_random_state(self.random_state)
         if not resume:
             self.model_ = _network.build_model(self._spec, seed=rng.randint(2**31 - 1))
         # Zero-weight rows contribute nothing to the loss; dropping them keeps
@@ -477,7 +489,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # One standardised copy in the training dtype, built chunk by chunk;
         # the last n_validation rows are the validation set.
         dtype = self._spec.dtype
-        data, validation = (
+        return tuple(
             (
                 _rows_tensor(X, subset, dtype, self.x_mean_, self.x_scale_),
                 _rows_tensor(y_2d, subset, dtype, self.y_mean_, self.y_scale_),
@@ -485,8 +497,6 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             )
             for subset in (rows[: rows.size - n_validation], rows[rows.size - n_validation :])
         )
-        self._train(_network, data, validation, rng, resume, incremental)
-        return self
 
     def _check_continuation(self, y_2d, incremental):
         """A warm start or partial_fit must continue the same model."""
