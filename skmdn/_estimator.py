@@ -54,18 +54,20 @@ def _epochs(setting, min_epochs, min_steps, steps_per_epoch):
 def _automatic_min_scale(y_2d, scale):
     """Per-output floor on component scales, in the units of y.
 
-    The larger of a thousandth of the standard deviation and half the
-    resolution of the recorded values (the smallest gap between distinct
-    values of y). A value recorded to a resolution r is only known to within
-    r / 2: a narrower component would model the rounding, not the data, and
-    on discrete targets (ratings, counts) its density would grow without bound
-    on the repeated values.
+    The larger of a thousandth of the standard deviation and
+    r / sqrt(2 pi), where r is the resolution of the recorded values (the
+    smallest gap between distinct values of y). A Gaussian that narrow has
+    density 1 / r at its centre, the density of certainty about a value
+    spread over its rounding cell, so the fitted density at a recorded value
+    never exceeds what certainty of that value would score. Without a floor,
+    on discrete targets (ratings, counts) a component's density would grow
+    without bound on the repeated values.
     """
     floor = MIN_RELATIVE_SCALE * scale
     for output in range(y_2d.shape[1]):
         gaps = np.diff(np.unique(y_2d[:, output]).astype(np.float64))
         if gaps.size:
-            floor[output] = max(floor[output], 0.5 * gaps.min())
+            floor[output] = max(floor[output], gaps.min() / math.sqrt(2 * math.pi))
     return floor
 
 
@@ -204,13 +206,15 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     min_scale : "auto" or float, default="auto"
         Floor on every component's standard deviation, in the units of y.
         ``"auto"`` takes, per output, the larger of a thousandth of y's
-        standard deviation and half the resolution of the training targets
-        (the smallest gap between distinct values): a value recorded to
-        resolution r is only known to within r / 2, so a narrower component
-        would model the rounding, not the data, and on discrete targets
-        (ratings, counts, ties) the likelihood would grow without bound. For
-        continuous data the first term applies and the floor is far below
-        any real spread. The fitted floor is ``min_scale_``.
+        standard deviation and r / sqrt(2 pi) = 0.40 r, where r is the
+        resolution of the training targets (the smallest gap between
+        distinct values). A component that narrow has density 1 / r at its
+        centre, what certainty of a value spread over its rounding cell
+        gives, so on discrete targets (ratings, counts, ties) the density at
+        a recorded value never scores better than certainty of it; with no
+        floor it would grow without bound there. For continuous data the
+        first term applies and the floor is far below any real spread. The
+        fitted floor is ``min_scale_``.
 
     x_noise_std, y_noise_std : float, default=0.0
         Standard deviations of Gaussian noise added to the standardised

@@ -884,13 +884,20 @@ def test_noise_regularisation_changes_the_fit_and_zero_is_off(data):
 
 
 def test_min_scale_auto_follows_the_resolution_of_discrete_targets(data):
-    """Integer targets: the floor is half a unit, so no component can collapse
-    onto one repeated value and the likelihood stays bounded."""
+    """Integer targets: the floor is 1 / sqrt(2 pi) units, so no component can
+    collapse onto one repeated value, and the density at a recorded value
+    never exceeds 1 (certainty of the value, spread over its unit cell)."""
     X, _ = data
     y = np.random.RandomState(0).randint(3, 9, size=N_ROWS).astype(float)
     model = fit_fast(X, y)
-    assert_allclose(model.min_scale_, [0.5])
-    assert np.all(model.predict_dist(X).scales >= 0.5 * (1 - 1e-6))
+    assert_allclose(model.min_scale_, [1 / np.sqrt(2 * np.pi)])
+    assert np.all(model.predict_dist(X).scales >= model.min_scale_[0] * (1 - 1e-6))
+    # A target that X determines: the fit nears certainty, and the floor
+    # stops its density at 1 / r (r = 5, the gap between the two values).
+    certain = np.where(X[:, 0] > 0, 8.0, 3.0)
+    log_likelihood = fit_fast(X, certain, max_iter=300).log_likelihood(X, certain)
+    assert np.all(log_likelihood <= -np.log(5.0) + 1e-6)
+    assert log_likelihood.max() > -np.log(5.0) - 0.1
     continuous = fit_fast(X, y + np.random.RandomState(1).normal(size=N_ROWS))
     assert continuous.min_scale_[0] == pytest.approx(1e-3 * continuous.y_scale_[0])
     fixed = fit_fast(X, y, min_scale=0.25)
