@@ -49,11 +49,12 @@ UCI = {
     "yacht": "yacht",
 }
 # The grid GridSearchCV searches on each train split (3-fold CV, scored by
-# MDNRegressor.score, the mean log-likelihood).
-TUNING_GRID = {
-    "n_components": [3, 5, 10],
-    "y_noise_std": [0.0, 0.05, 0.2],
-}
+# MDNRegressor.score, the mean log-likelihood): n_components, and noise
+# regularisation on the targets or on the inputs.
+TUNING_GRID = [
+    {"n_components": [3, 5, 10], "y_noise_std": [0.0, 0.05, 0.2]},
+    {"n_components": [3, 5, 10], "x_noise_std": [0.05]},
+]
 
 
 # -- exact conditional densities -------------------------------------------------
