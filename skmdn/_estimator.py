@@ -35,6 +35,9 @@ AUTO_MIN_STEPS = 10_000
 AUTO_MIN_PATIENCE_EPOCHS = 20
 AUTO_PATIENCE_STEPS = 2_000
 
+# x_noise_std="auto": this fraction of Rothfuss et al.'s rate n^(-1/(4+p)).
+AUTO_X_NOISE = 0.05
+
 
 def _row_chunks(n_rows, n_columns):
     """Slices covering ``n_rows`` rows, about ``_CHUNK_VALUES`` values each."""
@@ -69,6 +72,13 @@ def _automatic_min_scale(y_2d, scale):
         if gaps.size:
             floor[output] = max(floor[output], gaps.min() / math.sqrt(2 * math.pi))
     return floor
+
+
+def _automatic_x_noise(n_rows, n_features):
+    """x_noise_std="auto": a twentieth of Rothfuss et al.'s noise level
+    n ** (-1 / (4 + p)), the rate of a kernel density estimate's bandwidth, so
+    the noise shrinks as rows fill the input space."""
+    return AUTO_X_NOISE * n_rows ** (-1.0 / (4 + n_features))
 
 
 def _weighted_mean_and_scale(values, sample_weight):
@@ -216,14 +226,32 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         first term applies and the floor is far below any real spread. The
         fitted floor is ``min_scale_``.
 
-    x_noise_std, y_noise_std : float, default=0.0
-        Standard deviations of Gaussian noise added to the standardised
-        inputs and targets of every mini-batch (noise regularisation,
-        Rothfuss et al. 2019; the names are those of the ``cde`` package). It
-        smooths the fitted density on small data; 0 turns it off. Worth
-        tuning, not a safe constant: the noise widens every fitted
-        component, which helps where y is noisy and hurts where it is nearly
-        exact (see the user guide).
+    x_noise_std : "auto" or float, default="auto"
+        Standard deviation of Gaussian noise added to the standardised inputs
+        of every mini-batch (noise regularisation, Rothfuss et al. 2019; the
+        name is the ``cde`` package's): a prior that p(y | x) changes little
+        within that distance of x. ``"auto"`` is
+        ``0.05 * n ** (-1 / (4 + n_features))`` for n training rows (after
+        the validation split): the rate at which a kernel density
+        estimate's bandwidth shrinks with the data, at a twentieth of the
+        level Rothfuss et al. use; about 0.03 for a few hundred to a thousand
+        rows with 6 to 13 features, 0.011 for 1,800 rows with one. On the
+        quality benchmark it lowered the mean test NLL against no noise on
+        energy (by 0.18 to 0.19 nats) and yacht (0.24 to 0.25), moved
+        concrete and boston by 0 to 0.05 and wine and the known-truth
+        problems by at most 0.002, on the splits used to choose it and on
+        ten held-out splits alike; a tenth of Rothfuss et al.'s level
+        helped concrete more but cost yacht, and a fixed 0.05 doubled the
+        spiral's gap to the true density (its p(y | x) changes quickly with
+        its one feature). 0 turns it off. The value of the last fit is
+        ``x_noise_std_``.
+
+    y_noise_std : float, default=0.0
+        Standard deviation of Gaussian noise added to the standardised targets
+        of every mini-batch. It smooths the fitted density on small data, but
+        it widens every fitted component, which helps where y is noisy and
+        hurts where it is nearly exact, so it is worth tuning and off by
+        default (see the user guide).
 
     dtype : {"float32", "float64"}, default="float32"
         Precision of the network's weights and training arithmetic. float32 is
@@ -275,6 +303,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Standardisation of X (zero-variance features get scale 1).
     min_scale_ : ndarray of shape (n_outputs_,)
         The floor on component scales in the units of y (see ``min_scale``).
+    x_noise_std_ : float
+        The input noise of the last fit, in standard deviations of each
+        standardised feature (see ``x_noise_std``).
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         Standardisation of y; every reported number is mapped back through it.
 
@@ -317,7 +348,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "min_scale": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "x_noise_std": [Interval(Real, 0, None, closed="left")],
+        "x_noise_std": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "y_noise_std": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
@@ -341,7 +372,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         validation_fraction=0.1,
         n_iter_no_change="auto",
         min_scale="auto",
-        x_noise_std=0.0,
+        x_noise_std="auto",
         y_noise_std=0.0,
         dtype="float32",
         random_state=None,
@@ -570,6 +601,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         state = state._replace(
             learning_rate=_network.to_tensor(self.learning_rate_init, self._spec.dtype)
         )
+        self.x_noise_std_ = (
+            _automatic_x_noise(n_train, self.n_features_in_)
+            if self.x_noise_std == "auto"
+            else float(self.x_noise_std)
+        )
 
         # One compiled call runs every epoch; with verbose, one call per epoch
         # so that progress prints as it happens.
@@ -589,7 +625,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 # log|det| of y's standardisation: maps standardised
                 # log-likelihoods to the original units.
                 log_jacobian=float(np.sum(np.log(self.y_scale_))),
-                x_noise_std=self.x_noise_std,
+                x_noise_std=self.x_noise_std_,
                 y_noise_std=self.y_noise_std,
                 min_scale=self.min_scale_ / self.y_scale_,
             )

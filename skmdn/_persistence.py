@@ -22,7 +22,7 @@ from numbers import Integral
 import numpy as np
 
 FORMAT = "skmdn-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # Fitted attributes stored in metadata.json (JSON scalars and lists).
 _FITTED_SCALARS = (
@@ -34,6 +34,7 @@ _FITTED_SCALARS = (
     "best_loss_",
     "validation_scores_",
     "best_validation_score_",
+    "x_noise_std_",
     "_y_is_1d",
 )
 # Fitted arrays stored in arrays.npz.
@@ -63,9 +64,17 @@ def _add_weight_averages(metadata, arrays):
     return metadata | {"format_version": 2}, arrays
 
 
+def _add_input_noise(metadata, arrays):
+    """Version 2 -> 3: the input noise of the last fit became the fitted
+    attribute ``x_noise_std_`` (``x_noise_std`` gained "auto"). A version-2
+    model's parameter is always a number, which is what its fits used."""
+    fitted = metadata["fitted"] | {"x_noise_std_": float(metadata["params"]["x_noise_std"])}
+    return metadata | {"format_version": 3, "fitted": fitted}, arrays
+
+
 # Upgrades of older format versions: version -> function(metadata, arrays)
 # returning those of the next version.
-_MIGRATIONS = {1: _add_weight_averages}
+_MIGRATIONS = {1: _add_weight_averages, 2: _add_input_noise}
 
 
 def save_model(estimator, path, overwrite=False):

@@ -874,13 +874,29 @@ def test_adaptive_learning_rate_lowers_the_step_instead_of_stopping(data):
 
 def test_noise_regularisation_changes_the_fit_and_zero_is_off(data):
     X, y = data
-    plain = fit_fast(X, y)
     zero = fit_fast(X, y, x_noise_std=0.0, y_noise_std=0.0)
+    auto = fit_fast(X, y)
     noisy = fit_fast(X, y, x_noise_std=0.3, y_noise_std=0.3)
-    assert_array_equal(zero.predict(X), plain.predict(X))
-    assert not np.allclose(noisy.predict(X), plain.predict(X))
+    assert zero.x_noise_std_ == 0.0 and noisy.x_noise_std_ == 0.3
+    assert not np.allclose(auto.predict(X), zero.predict(X))
+    assert not np.allclose(noisy.predict(X), zero.predict(X))
     # Noise on y widens the fitted density: larger average spread.
-    assert noisy.predict_dist(X).std().mean() > plain.predict_dist(X).std().mean()
+    assert noisy.predict_dist(X).std().mean() > zero.predict_dist(X).std().mean()
+
+
+def test_automatic_input_noise_shrinks_with_the_training_rows(data):
+    """x_noise_std="auto" is 0.05 n^(-1/(4+p)) for the n rows that train (the
+    validation split excluded) and p features."""
+    X, y = data
+    n_features = X.shape[1]
+    assert fit_fast(X, y).x_noise_std_ == pytest.approx(
+        0.05 * N_ROWS ** (-1 / (4 + n_features)), rel=1e-12
+    )
+    held_out = fit_fast(X, y, early_stopping=True, validation_fraction=0.25)
+    assert held_out.x_noise_std_ == pytest.approx(
+        0.05 * (N_ROWS - 50) ** (-1 / (4 + n_features)), rel=1e-12
+    )
+    assert fit_fast(X[:50], y[:50]).x_noise_std_ > held_out.x_noise_std_
 
 
 def test_min_scale_auto_follows_the_resolution_of_discrete_targets(data):

@@ -32,6 +32,7 @@ def test_round_trip_predicts_exactly(fitted, tmp_path):
     assert loaded.get_params() == model.get_params()
     assert loaded.loss_curve_ == model.loss_curve_
     assert loaded.n_iter_ == model.n_iter_
+    assert loaded.x_noise_std_ == model.x_noise_std_ > 0
 
 
 def test_loaded_model_predicts_the_same_in_a_fresh_process(fitted, tmp_path):
@@ -163,6 +164,10 @@ def test_format_1_file_loads_unchanged_and_warm_starts():
     X, y = make_inverse_sine(300, random_state=0)
     assert model.get_params()["activation"] == "relu"
     assert model.get_params()["max_iter"] == 20
+    # Fitted without input noise, and it keeps that setting (the default is
+    # now "auto"): loading never changes how a saved model trains on.
+    assert model.get_params()["x_noise_std"] == 0.0
+    assert model.x_noise_std_ == 0.0
     assert model.n_iter_ == 20 and model.t_ == 5400
     assert model.score(X, y) == pytest.approx(-0.05166867226406338, rel=1e-12)
     model.set_params(warm_start=True, max_iter=3)
