@@ -232,7 +232,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         name is the ``cde`` package's): a prior that p(y | x) changes little
         within that distance of x. ``"auto"`` is
         ``0.05 * n ** (-1 / (4 + n_features))`` for n training rows (after
-        the validation split): the rate at which a kernel density
+        the validation split; for ``partial_fit``, the rows of the chunk): the rate at which a kernel density
         estimate's bandwidth shrinks with the data, at a twentieth of the
         level Rothfuss et al. use; about 0.03 for a few hundred to a thousand
         rows with 6 to 13 features, 0.011 for 1,800 rows with one. On the
