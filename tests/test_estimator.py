@@ -897,6 +897,9 @@ def test_automatic_input_noise_shrinks_with_the_training_rows(data):
         0.05 * (N_ROWS - 50) ** (-1 / (4 + n_features)), rel=1e-12
     )
     assert fit_fast(X[:50], y[:50]).x_noise_std_ > held_out.x_noise_std_
+    # partial_fit counts the rows of the chunk it is given.
+    chunked = MDNRegressor(**FAST).partial_fit(X[:80], y[:80])
+    assert chunked.x_noise_std_ == pytest.approx(0.05 * 80 ** (-1 / (4 + n_features)), rel=1e-12)
 
 
 def test_min_scale_auto_follows_the_resolution_of_discrete_targets(data):
