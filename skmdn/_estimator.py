@@ -232,19 +232,19 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         name is the ``cde`` package's): a prior that p(y | x) changes little
         within that distance of x. ``"auto"`` is
         ``0.05 * n ** (-1 / (4 + n_features))`` for n training rows (after
-        the validation split; for ``partial_fit``, the rows of the chunk): the rate at which a kernel density
-        estimate's bandwidth shrinks with the data, at a twentieth of the
-        level Rothfuss et al. use; about 0.03 for a few hundred to a thousand
-        rows with 6 to 13 features, 0.011 for 1,800 rows with one. On the
-        quality benchmark it lowered the mean test NLL against no noise on
-        energy (by 0.18 to 0.19 nats) and yacht (0.24 to 0.25), moved
-        concrete and boston by 0 to 0.05 and wine and the known-truth
-        problems by at most 0.002, on the splits used to choose it and on
-        ten held-out splits alike; a tenth of Rothfuss et al.'s level
-        helped concrete more but cost yacht, and a fixed 0.05 doubled the
-        spiral's gap to the true density (its p(y | x) changes quickly with
-        its one feature). 0 turns it off. The value of the last fit is
-        ``x_noise_std_``.
+        the validation split; for ``partial_fit``, the rows of the chunk):
+        the rate at which a kernel density estimate's bandwidth shrinks with
+        the data, at a twentieth of the level Rothfuss et al. use; about 0.03
+        for a few hundred to a thousand rows with 6 to 13 features, 0.011
+        for 1,800 rows with one. On the quality benchmark it lowered the
+        mean test NLL against no noise on energy (by 0.18 to 0.19 nats) and
+        yacht (0.24 to 0.25), moved concrete and boston by 0 to 0.05 and
+        wine and the known-truth problems by at most 0.002, on the splits
+        used to choose it and on ten held-out splits alike; a tenth of
+        Rothfuss et al.'s level helped concrete more but cost yacht, and a
+        fixed 0.05 doubled the spiral's gap to the true density (its
+        p(y | x) changes quickly with its one feature). 0 turns it off. The
+        value of the last fit is ``x_noise_std_``.
 
     y_noise_std : float, default=0.0
         Standard deviation of Gaussian noise added to the standardised targets
