@@ -38,6 +38,10 @@ AUTO_PATIENCE_STEPS = 2_000
 # x_noise_std="auto": this fraction of Rothfuss et al.'s rate n^(-1/(4+p)).
 AUTO_X_NOISE = 0.05
 
+# calibrate_scales searches scale factors up to this; a network ten times
+# too confident on its own validation rows is not one to patch up.
+MAX_SCALE_FACTOR = 10.0
+
 
 def _row_chunks(n_rows, n_columns):
     """Slices covering ``n_rows`` rows, about ``_CHUNK_VALUES`` values each."""
@@ -253,6 +257,22 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         hurts where it is nearly exact, so it is worth tuning and off by
         default (see the user guide).
 
+    calibrate_scales : bool, default=True
+        With early stopping, once training ends, multiply the part of every
+        component's scale above the floor (``min_scale``) by the one factor
+        of at least 1 that maximises the log-likelihood of the validation
+        rows. A network fitted by maximum likelihood is too confident on new
+        data: its spreads are fitted to residuals of rows it has learnt.
+        Only widening is allowed, because a few dozen validation rows often
+        lack the tails that would argue against narrowing. On the quality
+        benchmark (UCI splits 0-9 and 10-19) it lowered the mean test NLL on
+        concrete (by 0.07 on both halves), energy (0.09, 0.06), boston
+        (-0.001, 0.05) and on three data sets the benchmark does not contain
+        (diabetes, Friedman 1 and 3: by 0.001 to 0.05), and moved wine,
+        yacht and the known-truth gaps by at most 0.006 (the spiral's gap by
+        +0.001 and +0.004). The factor is ``scale_factor_``; it is 1 without
+        early stopping.
+
     dtype : {"float32", "float64"}, default="float32"
         Precision of the network's weights and training arithmetic. float32 is
         fast and ample for density estimation; float64 keeps fits that differ
@@ -283,7 +303,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Lowest training loss; None with ``early_stopping=True``.
     validation_scores_ : list of float or None
         Validation mean log-likelihood per epoch, in the original units of
-        y; None unless ``early_stopping=True``.
+        y, before ``calibrate_scales``; None unless ``early_stopping=True``.
     best_validation_score_ : float or None
         Best of ``validation_scores_``; None unless ``early_stopping=True``.
     n_iter_ : int
@@ -306,6 +326,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     x_noise_std_ : float
         The input noise of the last fit, in standard deviations of each
         standardised feature (see ``x_noise_std``).
+    scale_factor_ : float
+        The factor on the component scales above the floor chosen by
+        ``calibrate_scales`` (1 when it is off, without early stopping and
+        after ``partial_fit``).
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         Standardisation of y; every reported number is mapped back through it.
 
@@ -350,6 +374,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         "min_scale": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "x_noise_std": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "y_noise_std": [Interval(Real, 0, None, closed="left")],
+        "calibrate_scales": ["boolean"],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -374,6 +399,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         min_scale="auto",
         x_noise_std="auto",
         y_noise_std=0.0,
+        calibrate_scales=True,
         dtype="float32",
         random_state=None,
         verbose=False,
@@ -394,6 +420,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.min_scale = min_scale
         self.x_noise_std = x_noise_std
         self.y_noise_std = y_noise_std
+        self.calibrate_scales = calibrate_scales
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
@@ -699,6 +726,38 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             self.best_validation_score_ = None
         _network.set_model_weights(self.model_, final_weights)
         self._training_state = _network.state_to_arrays(state._replace(weights=final_weights))
+        self.scale_factor_ = (
+            self._validation_scale_factor(_network, validation)
+            if early_stopping and self.calibrate_scales
+            else 1.0
+        )
+
+    def _validation_scale_factor(self, _network, validation):
+        """The factor of at least 1 on every component's scale above the floor
+        that maximises the validation log-likelihood (see ``calibrate_scales``).
+        """
+        from scipy.optimize import minimize_scalar
+
+        X, y, sample_weight = (np.asarray(tensor, dtype=np.float64) for tensor in validation)
+        floor = self.min_scale_ / self.y_scale_
+        log_weights, means, spreads = _network.predict_parameters(
+            self.model_, self._spec, X, np.zeros_like(floor)
+        )
+        weights = np.exp(log_weights)
+
+        def negative_log_likelihood(log_factor):
+            scales = np.exp(log_factor) * spreads + floor
+            log_density = GaussianMixtureDistribution(weights, means, scales).log_prob(y)
+            return -np.average(log_density, weights=sample_weight)
+
+        best = minimize_scalar(
+            negative_log_likelihood, bounds=(0.0, math.log(MAX_SCALE_FACTOR)), method="bounded"
+        )
+        # The search stops within its tolerance of the bound; where widening
+        # does not help at all, keep the scales exactly as trained.
+        if best.fun < negative_log_likelihood(0.0):
+            return float(np.exp(best.x))
+        return 1.0
 
     # -- prediction ---------------------------------------------------------------
 
@@ -721,7 +780,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         log_weights, means, scales = _network.predict_parameters(
             self.model_, self._spec, (X - self.x_mean_) / self.x_scale_,
-            self.min_scale_ / self.y_scale_,
+            self.min_scale_ / self.y_scale_, self.scale_factor_,
         )
         means = means * self.y_scale_ + self.y_mean_
         scales = scales * self.y_scale_

@@ -137,10 +137,12 @@ def build_model(spec, seed):
     return keras.Model(inputs, head, name="mdn")
 
 
-def mixture_parameters(raw, spec, min_scale):
+def mixture_parameters(raw, spec, min_scale, scale_factor=1.0):
     """Split the raw head output into mixture parameters (standardised units).
 
-    ``min_scale`` (n_outputs,) is the floor on the component scales.
+    ``min_scale`` (n_outputs,) is the floor on the component scales and
+    ``scale_factor`` multiplies the part of each scale above it (the
+    estimator's ``scale_factor_``).
 
     Returns
     -------
@@ -158,7 +160,7 @@ def mixture_parameters(raw, spec, min_scale):
     )
     # softplus grows linearly (no overflow as exp or ELU+1 can), and the floor
     # keeps the density finite when targets tie.
-    scales = tf.math.softplus(raw_scales) + min_scale
+    scales = scale_factor * tf.math.softplus(raw_scales) + min_scale
     return tf.nn.log_softmax(logits, axis=1), means, scales
 
 
@@ -226,7 +228,7 @@ class CompiledNetwork:
         )
         self.parameters = tf.function(
             self._parameters,
-            input_signature=[weights, data[0], tf.TensorSpec((spec.n_outputs,), dtype)],
+            input_signature=[weights, data[0], tf.TensorSpec((spec.n_outputs,), dtype), scalar],
         )
 
     def _forward(self, weights, X):
@@ -382,8 +384,8 @@ class CompiledNetwork:
                 diverged = tf.constant(True)
         return state, losses.stack(), scores.stack(), diverged, stopped
 
-    def _parameters(self, weights, X, min_scale):
-        return mixture_parameters(self._forward(weights, X), self.spec, min_scale)
+    def _parameters(self, weights, X, min_scale, scale_factor):
+        return mixture_parameters(self._forward(weights, X), self.spec, min_scale, scale_factor)
 
 
 class TrainingState(typing.NamedTuple):
@@ -495,15 +497,19 @@ def parameters_are_finite(weights, spec, X, min_scale):
     the standardised tensor ``X``."""
     network = compiled_network(spec)
     min_scale = to_tensor(min_scale, spec.dtype)
+    scale_factor = to_tensor(1.0, spec.dtype)
     for start in range(0, int(X.shape[0]), PREDICT_CHUNK_ROWS):
-        parameters = network.parameters(weights, X[start : start + PREDICT_CHUNK_ROWS], min_scale)
+        parameters = network.parameters(
+            weights, X[start : start + PREDICT_CHUNK_ROWS], min_scale, scale_factor
+        )
         if not all(bool(tf.reduce_all(tf.math.is_finite(part))) for part in parameters):
             return False
     return True
 
 
-def predict_parameters(model, spec, X, min_scale):
-    """Mixture parameters (standardised units, float64) for standardised ``X``.
+def predict_parameters(model, spec, X, min_scale, scale_factor=1.0):
+    """Mixture parameters (standardised units, float64) for standardised ``X``
+    (see ``mixture_parameters`` for ``min_scale`` and ``scale_factor``).
 
     The network always runs on blocks of exactly ``PREDICT_CHUNK_ROWS`` rows
     (the last one padded): matrix kernels pick their blocking by the number
@@ -518,12 +524,16 @@ def predict_parameters(model, spec, X, min_scale):
     network = compiled_network(spec)
     weights = model_weights(model)
     min_scale = to_tensor(min_scale, spec.dtype)
+    scale_factor = to_tensor(scale_factor, spec.dtype)
     n_rows = X.shape[0]
     padded = np.zeros((-(-n_rows // PREDICT_CHUNK_ROWS) * PREDICT_CHUNK_ROWS, X.shape[1]), spec.dtype)
     padded[:n_rows] = X
     chunks = [
         network.parameters(
-            weights, tf.convert_to_tensor(padded[start : start + PREDICT_CHUNK_ROWS]), min_scale
+            weights,
+            tf.convert_to_tensor(padded[start : start + PREDICT_CHUNK_ROWS]),
+            min_scale,
+            scale_factor,
         )
         for start in range(0, padded.shape[0], PREDICT_CHUNK_ROWS)
     ]

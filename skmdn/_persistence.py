@@ -22,7 +22,7 @@ from numbers import Integral
 import numpy as np
 
 FORMAT = "skmdn-model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 # Fitted attributes stored in metadata.json (JSON scalars and lists).
 _FITTED_SCALARS = (
@@ -35,6 +35,7 @@ _FITTED_SCALARS = (
     "validation_scores_",
     "best_validation_score_",
     "x_noise_std_",
+    "scale_factor_",
     "_y_is_1d",
 )
 # Fitted arrays stored in arrays.npz.
@@ -72,9 +73,19 @@ def _add_input_noise(metadata, arrays):
     return metadata | {"format_version": 3, "fitted": fitted}, arrays
 
 
+def _add_scale_calibration(metadata, arrays):
+    """Version 3 -> 4: the parameter ``calibrate_scales`` and the fitted
+    ``scale_factor_`` were added. A version-3 model's scales are as trained
+    (factor 1), and it keeps training without calibration: loading never
+    changes what a saved model predicts or how it trains on."""
+    params = metadata["params"] | {"calibrate_scales": False}
+    fitted = metadata["fitted"] | {"scale_factor_": 1.0}
+    return metadata | {"format_version": 4, "params": params, "fitted": fitted}, arrays
+
+
 # Upgrades of older format versions: version -> function(metadata, arrays)
 # returning those of the next version.
-_MIGRATIONS = {1: _add_weight_averages, 2: _add_input_noise}
+_MIGRATIONS = {1: _add_weight_averages, 2: _add_input_noise, 3: _add_scale_calibration}
 
 
 def save_model(estimator, path, overwrite=False):

@@ -950,3 +950,54 @@ def test_first_fit_prints_no_tensorflow_log_lines():
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_calibrate_scales_multiplies_the_scales_above_the_floor(data):
+    """The calibration changes the scales only: factor * (scale - floor) +
+    floor, with the factor at least 1. Off, without early stopping and after
+    partial_fit, the factor is 1."""
+    X, y = data
+    # 300 epochs of 180 rows: long enough for the fit to be too confident.
+    plain = fit_fast(X, y, early_stopping=True, max_iter=300, calibrate_scales=False)
+    calibrated = fit_fast(X, y, early_stopping=True, max_iter=300)
+    assert plain.scale_factor_ == 1.0 and calibrated.scale_factor_ > 1.0
+    before, after = plain.predict_dist(X), calibrated.predict_dist(X)
+    assert_array_equal(after.weights, before.weights)
+    assert_array_equal(after.means, before.means)
+    floor = plain.min_scale_[0]
+    assert_allclose(
+        after.scales, floor + calibrated.scale_factor_ * (before.scales - floor), rtol=1e-6
+    )
+    assert fit_fast(X, y).scale_factor_ == 1.0  # FAST has no early stopping
+    calibrated.partial_fit(X, y)
+    assert calibrated.scale_factor_ == 1.0
+
+
+def test_scale_factor_maximises_the_log_likelihood_of_the_held_out_rows(data):
+    """Given rows noisier than the training data, the factor is the one that
+    maximises their log-likelihood; given rows at each mixture's mode, which
+    favour narrower components, it stays 1."""
+    from skmdn import _network
+
+    X, y = data
+    model = fit_fast(X, y, early_stopping=True, max_iter=100)
+    X_new, y_new = make_data(seed=1)
+    y_new = y_new + 0.3 * np.random.RandomState(2).normal(size=N_ROWS)
+
+    def factor_for(targets):
+        rows = (
+            (X_new - model.x_mean_) / model.x_scale_,
+            ((targets - model.y_mean_) / model.y_scale_)[:, None],
+            np.ones(N_ROWS),
+        )
+        return model._validation_scale_factor(_network, rows)
+
+    def score_with(factor):
+        model.scale_factor_ = factor
+        return model.score(X_new, y_new)
+
+    factor = factor_for(y_new)
+    assert factor > 1.1
+    assert score_with(factor) > max(score_with(factor * 1.02), score_with(factor / 1.02), score_with(1.0))
+    model.scale_factor_ = 1.0
+    assert factor_for(model.predict(X_new)) == 1.0

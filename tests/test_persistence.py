@@ -18,7 +18,8 @@ from skmdn.datasets import make_inverse_sine
 @pytest.fixture(scope="module")
 def fitted():
     X, y = make_inverse_sine(300, random_state=0)
-    return skmdn.MDNRegressor(n_components=3, max_iter=20, random_state=0).fit(X, y), X, y
+    # 200 epochs: long enough for calibrate_scales to widen the scales.
+    return skmdn.MDNRegressor(n_components=3, max_iter=200, random_state=0).fit(X, y), X, y
 
 
 def test_round_trip_predicts_exactly(fitted, tmp_path):
@@ -33,6 +34,7 @@ def test_round_trip_predicts_exactly(fitted, tmp_path):
     assert loaded.loss_curve_ == model.loss_curve_
     assert loaded.n_iter_ == model.n_iter_
     assert loaded.x_noise_std_ == model.x_noise_std_ > 0
+    assert loaded.scale_factor_ == model.scale_factor_ > 1
 
 
 def test_loaded_model_predicts_the_same_in_a_fresh_process(fitted, tmp_path):
@@ -168,6 +170,9 @@ def test_format_1_file_loads_unchanged_and_warm_starts():
     # now "auto"): loading never changes how a saved model trains on.
     assert model.get_params()["x_noise_std"] == 0.0
     assert model.x_noise_std_ == 0.0
+    # Nor the calibration of the scales, added in format 4.
+    assert model.get_params()["calibrate_scales"] is False
+    assert model.scale_factor_ == 1.0
     assert model.n_iter_ == 20 and model.t_ == 5400
     assert model.score(X, y) == pytest.approx(-0.05166867226406338, rel=1e-12)
     model.set_params(warm_start=True, max_iter=3)
