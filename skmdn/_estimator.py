@@ -38,9 +38,13 @@ AUTO_PATIENCE_STEPS = 2_000
 # x_noise_std="auto": this fraction of Rothfuss et al.'s rate n^(-1/(4+p)).
 AUTO_X_NOISE = 0.05
 
-# calibrate_scales searches scale factors up to this; a network ten times
-# too confident on its own validation rows is not one to patch up.
+# calibrate_scales searches scale factors up to this (a network ten times
+# too confident on its own validation rows is not one to patch up), to a
+# tenth of a percent, on at most this many validation rows (the rows are in
+# random order; ten thousand pin one factor down far better than that).
 MAX_SCALE_FACTOR = 10.0
+SCALE_FACTOR_TOLERANCE = 1e-3
+CALIBRATION_ROWS = 10_000
 
 
 def _row_chunks(n_rows, n_columns):
@@ -261,7 +265,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         With early stopping, once training ends, multiply the part of every
         component's scale above the floor (``min_scale``) by the one factor
         of at least 1 that maximises the log-likelihood of the validation
-        rows. A network fitted by maximum likelihood is too confident on new
+        rows (of at most 10,000 of them). A network fitted by maximum likelihood is too confident on new
         data: its spreads are fitted to residuals of rows it has learnt.
         Only widening is allowed, because a few dozen validation rows often
         lack the tails that would argue against narrowing. On the quality
@@ -738,7 +742,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         """
         from scipy.optimize import minimize_scalar
 
-        X, y, sample_weight = (np.asarray(tensor, dtype=np.float64) for tensor in validation)
+        X, y, sample_weight = (
+            np.asarray(tensor[:CALIBRATION_ROWS], dtype=np.float64) for tensor in validation
+        )
         floor = self.min_scale_ / self.y_scale_
         log_weights, means, spreads = _network.predict_parameters(
             self.model_, self._spec, X, np.zeros_like(floor)
@@ -751,7 +757,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             return -np.average(log_density, weights=sample_weight)
 
         best = minimize_scalar(
-            negative_log_likelihood, bounds=(0.0, math.log(MAX_SCALE_FACTOR)), method="bounded"
+            negative_log_likelihood,
+            bounds=(0.0, math.log(MAX_SCALE_FACTOR)),
+            method="bounded",
+            options={"xatol": SCALE_FACTOR_TOLERANCE},
         )
         # The search stops within its tolerance of the bound; where widening
         # does not help at all, keep the scales exactly as trained.
