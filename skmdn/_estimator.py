@@ -45,6 +45,9 @@ AUTO_X_NOISE = 0.05
 MAX_SCALE_FACTOR = 10.0
 SCALE_FACTOR_TOLERANCE = 1e-3
 CALIBRATION_ROWS = 10_000
+# Fewer validation rows than this leave the scales as trained: the factor's
+# standard error would exceed about 15% (1 / sqrt(2 n) in log scale).
+MIN_CALIBRATION_ROWS = 20
 
 
 def _row_chunks(n_rows, n_columns):
@@ -265,7 +268,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         With early stopping, once training ends, multiply the part of every
         component's scale above the floor (``min_scale``) by the one factor
         of at least 1 that maximises the log-likelihood of the validation
-        rows (of at most 10,000 of them). A network fitted by maximum likelihood is too confident on new
+        rows (of at most 10,000 of them; with fewer than 20 the scales stay
+        as trained). A network fitted by maximum likelihood is too confident on new
         data: its spreads are fitted to residuals of rows it has learnt.
         Only widening is allowed, because a few dozen validation rows often
         lack the tails that would argue against narrowing. On the quality
@@ -738,9 +742,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     def _validation_scale_factor(self, _network, validation):
         """The factor of at least 1 on every component's scale above the floor
-        that maximises the validation log-likelihood (see ``calibrate_scales``).
+        that maximises the validation log-likelihood (see ``calibrate_scales``);
+        1 for fewer than ``MIN_CALIBRATION_ROWS`` validation rows.
         """
         from scipy.optimize import minimize_scalar
+
+        if validation[0].shape[0] < MIN_CALIBRATION_ROWS:
+            return 1.0
 
         X, y, sample_weight = (
             np.asarray(tensor[:CALIBRATION_ROWS], dtype=np.float64) for tensor in validation

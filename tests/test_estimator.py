@@ -952,19 +952,20 @@ def test_first_fit_prints_no_tensorflow_log_lines():
     assert result.stderr == ""
 
 
-def test_calibrate_scales_multiplies_the_scales_above_the_floor(data):
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_calibrate_scales_multiplies_the_scales_above_the_floor(data, data_2d, n_outputs):
     """The calibration changes the scales only: factor * (scale - floor) +
-    floor, with the factor at least 1. Off, without early stopping and after
-    partial_fit, the factor is 1."""
-    X, y = data
-    # 300 epochs of 180 rows: long enough for the fit to be too confident.
-    plain = fit_fast(X, y, early_stopping=True, max_iter=300, calibrate_scales=False)
-    calibrated = fit_fast(X, y, early_stopping=True, max_iter=300)
+    floor, one factor of at least 1 for all outputs. Off, without early
+    stopping and after partial_fit, the factor is 1."""
+    X, y = data if n_outputs == 1 else data_2d
+    # 600 epochs of 180 rows: long enough for the fit to be too confident.
+    plain = fit_fast(X, y, early_stopping=True, max_iter=600, calibrate_scales=False)
+    calibrated = fit_fast(X, y, early_stopping=True, max_iter=600)
     assert plain.scale_factor_ == 1.0 and calibrated.scale_factor_ > 1.0
     before, after = plain.predict_dist(X), calibrated.predict_dist(X)
     assert_array_equal(after.weights, before.weights)
     assert_array_equal(after.means, before.means)
-    floor = plain.min_scale_[0]
+    floor = plain.min_scale_
     assert_allclose(
         after.scales, floor + calibrated.scale_factor_ * (before.scales - floor), rtol=1e-6
     )
@@ -976,7 +977,7 @@ def test_calibrate_scales_multiplies_the_scales_above_the_floor(data):
 def test_scale_factor_maximises_the_log_likelihood_of_the_held_out_rows(data):
     """Given rows noisier than the training data, the factor is the one that
     maximises their log-likelihood; given rows at each mixture's mode, which
-    favour narrower components, it stays 1."""
+    favour narrower components, or fewer than 20 rows, it stays 1."""
     from skmdn import _network
 
     X, y = data
@@ -984,11 +985,11 @@ def test_scale_factor_maximises_the_log_likelihood_of_the_held_out_rows(data):
     X_new, y_new = make_data(seed=1)
     y_new = y_new + 0.3 * np.random.RandomState(2).normal(size=N_ROWS)
 
-    def factor_for(targets):
+    def factor_for(targets, n_rows=N_ROWS):
         rows = (
-            (X_new - model.x_mean_) / model.x_scale_,
-            ((targets - model.y_mean_) / model.y_scale_)[:, None],
-            np.ones(N_ROWS),
+            (X_new[:n_rows] - model.x_mean_) / model.x_scale_,
+            ((targets[:n_rows] - model.y_mean_) / model.y_scale_)[:, None],
+            np.ones(n_rows),
         )
         return model._validation_scale_factor(_network, rows)
 
@@ -1001,3 +1002,7 @@ def test_scale_factor_maximises_the_log_likelihood_of_the_held_out_rows(data):
     assert score_with(factor) > max(score_with(factor * 1.02), score_with(factor / 1.02), score_with(1.0))
     model.scale_factor_ = 1.0
     assert factor_for(model.predict(X_new)) == 1.0
+    # Fewer than 20 rows are too few to estimate a factor from; 20 are not.
+    much_noisier = y_new + np.random.RandomState(3).normal(size=N_ROWS)
+    assert factor_for(much_noisier, n_rows=19) == 1.0
+    assert factor_for(much_noisier, n_rows=20) > 1.0
