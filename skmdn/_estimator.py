@@ -764,17 +764,20 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             log_density = GaussianMixtureDistribution(weights, means, scales).log_prob(y)
             return -np.average(log_density, weights=sample_weight)
 
+        # Where the slightest widening does not help, keep the scales exactly
+        # as trained (the search itself would stop within its tolerance of
+        # the bound); an under-trained warm-start epoch then costs two
+        # evaluations, not a search.
+        as_trained = negative_log_likelihood(0.0)
+        if negative_log_likelihood(SCALE_FACTOR_TOLERANCE) >= as_trained:
+            return 1.0
         best = minimize_scalar(
             negative_log_likelihood,
             bounds=(0.0, math.log(MAX_SCALE_FACTOR)),
             method="bounded",
             options={"xatol": SCALE_FACTOR_TOLERANCE},
         )
-        # The search stops within its tolerance of the bound; where widening
-        # does not help at all, keep the scales exactly as trained.
-        if best.fun < negative_log_likelihood(0.0):
-            return float(np.exp(best.x))
-        return 1.0
+        return float(np.exp(best.x)) if best.fun < as_trained else 1.0
 
     # -- prediction ---------------------------------------------------------------
 
