@@ -983,9 +983,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
+        # A pickle from before calibrate_scales: scales as trained, and it
+        # trains on without calibration (as skmdn.load upgrades a file).
+        state = {"calibrate_scales": False} | dict(state)
         if "model_" in state:
             from . import _network
 
-            state = dict(state)
+            state.setdefault("scale_factor_", 1.0)
             state["model_"] = _network.model_from_arrays(state["_spec"], state["model_"])
         super().__setstate__(state)

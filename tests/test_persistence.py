@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import zipfile
@@ -181,3 +182,20 @@ def test_format_1_file_loads_unchanged_and_warm_starts():
     assert model.t_ == 5400 + 3 * 270
     assert np.isfinite(model.score(X, y))
     assert open(path, "rb").read() == before
+
+
+def test_pickle_from_before_scale_calibration_predicts_as_trained(fitted):
+    """A pickle written before calibrate_scales existed has neither it nor
+    scale_factor_: it unpickles with the scales as trained and calibration
+    off, as a format-3 file loads."""
+    model, X, _ = fitted
+    state = model.__getstate__()
+    del state["calibrate_scales"], state["scale_factor_"]
+    old = skmdn.MDNRegressor.__new__(skmdn.MDNRegressor)
+    old.__setstate__(state)
+    assert old.get_params()["calibrate_scales"] is False and old.scale_factor_ == 1.0
+    as_trained = skmdn.MDNRegressor.__new__(skmdn.MDNRegressor)
+    as_trained.__setstate__(model.__getstate__() | {"scale_factor_": 1.0})
+    assert_array_equal(old.predict_dist(X).scales, as_trained.predict_dist(X).scales)
+    # A current pickle keeps its own setting and factor.
+    assert pickle.loads(pickle.dumps(model)).scale_factor_ == model.scale_factor_ > 1
