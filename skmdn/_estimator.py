@@ -269,10 +269,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         component's scale above the floor (``min_scale``) by the one factor
         of at least 1 that maximises the log-likelihood of the validation
         rows (of at most 10,000 of them; with fewer than 20 the scales stay
-        as trained). A network fitted by maximum likelihood is too confident on new
-        data: its spreads are fitted to residuals of rows it has learnt.
-        Only widening is allowed, because a few dozen validation rows often
-        lack the tails that would argue against narrowing. On the quality
+        as trained). A network fitted by maximum likelihood is too confident
+        on new data: its spreads are fitted to residuals of rows it has
+        learnt. Only widening is allowed, because a few dozen validation rows
+        often lack the tails that would argue against narrowing. On the quality
         benchmark (UCI splits 0-9 and 10-19) it lowered the mean test NLL on
         concrete (by 0.07 on both halves), energy (0.09, 0.06), boston
         (-0.001, 0.05) and on three data sets the benchmark does not contain
@@ -984,11 +984,15 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     def __setstate__(self, state):
         # A pickle from before calibrate_scales: scales as trained, and it
-        # trains on without calibration (as skmdn.load upgrades a file).
+        # trains on without calibration; one from before x_noise_std_: its
+        # numeric x_noise_std is what it used (as _persistence's migrations
+        # upgrade a saved file).
         state = {"calibrate_scales": False} | dict(state)
         if "model_" in state:
             from . import _network
 
             state.setdefault("scale_factor_", 1.0)
+            if "x_noise_std_" not in state:
+                state["x_noise_std_"] = float(state["x_noise_std"])
             state["model_"] = _network.model_from_arrays(state["_spec"], state["model_"])
         super().__setstate__(state)

@@ -184,16 +184,20 @@ def test_format_1_file_loads_unchanged_and_warm_starts():
     assert open(path, "rb").read() == before
 
 
-def test_pickle_from_before_scale_calibration_predicts_as_trained(fitted):
+def test_pickle_from_before_scale_calibration_predicts_as_trained(fitted, tmp_path):
     """A pickle written before calibrate_scales existed has neither it nor
-    scale_factor_: it unpickles with the scales as trained and calibration
-    off, as a format-3 file loads."""
+    scale_factor_ (nor, before "auto" input noise, x_noise_std_): it
+    unpickles with the scales as trained, calibration off and the input
+    noise it used, as an older file loads, and can be saved."""
     model, X, _ = fitted
-    state = model.__getstate__()
-    del state["calibrate_scales"], state["scale_factor_"]
+    state = model.__getstate__() | {"x_noise_std": 0.0}
+    del state["calibrate_scales"], state["scale_factor_"], state["x_noise_std_"]
     old = skmdn.MDNRegressor.__new__(skmdn.MDNRegressor)
     old.__setstate__(state)
     assert old.get_params()["calibrate_scales"] is False and old.scale_factor_ == 1.0
+    assert old.x_noise_std_ == 0.0
+    old.save(tmp_path / "old.skmdn")
+    assert skmdn.load(tmp_path / "old.skmdn").scale_factor_ == 1.0
     as_trained = skmdn.MDNRegressor.__new__(skmdn.MDNRegressor)
     as_trained.__setstate__(model.__getstate__() | {"scale_factor_": 1.0})
     assert_array_equal(old.predict_dist(X).scales, as_trained.predict_dist(X).scales)
