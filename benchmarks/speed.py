@@ -19,7 +19,13 @@ K = 20 components, batch 128, Adam with learning rate 1e-3.
 Scaled-up cases: 1,000,000 rows x 10 features (one epoch each), and K = 50
 components with a 5-dimensional y (10,000 rows).
 
-Run: ``python benchmarks/speed.py [--epochs 40] [--skip-large]``.
+Several networks: skmdn's defaults with ``n_networks=1`` and ``5`` on the
+spiral with 2,000 rows (the quality benchmark's size), whole fits with early
+stopping (second fits, so without tracing), and the predicted mode for
+100,000 rows.
+
+Run: ``python benchmarks/speed.py [--epochs 40] [--skip-large]
+[--skip-networks]``.
 """
 
 import argparse
@@ -296,6 +302,26 @@ def run_large_case(name, n_rows, n_features, n_outputs, n_components):
     }
 
 
+def run_networks_case(n_networks):
+    """skmdn's defaults with ``n_networks`` networks: a whole fit of 2,000
+    spiral rows and the mode of 100,000 rows."""
+    from skmdn import MDNRegressor
+    from skmdn.datasets import make_spiral
+
+    X, y = make_spiral(2_000, random_state=0)
+    X_predict = np.linspace(X.min(), X.max(), PREDICT_ROWS)[:, None]
+    # The first fit and predict of the process pay tracing and loading.
+    MDNRegressor(n_networks=n_networks, max_iter=2, random_state=1).fit(X, y).predict(X[:10])
+    seconds, model = timed(MDNRegressor(n_networks=n_networks, random_state=0).fit, X, y)
+    predict_seconds, _ = timed(model.predict, X_predict)
+    return {
+        "fit_s": seconds,
+        "epochs": model.n_iter_,
+        "epoch_s": seconds / model.n_iter_,
+        "predict_s": predict_seconds,
+    }
+
+
 # -- driver -------------------------------------------------------------------------------
 
 
@@ -313,7 +339,7 @@ def ratio(value, reference):
     return f"{reference / value:.1f}x" if value > 0 else "-"
 
 
-def main(epochs, skip_large):
+def main(epochs, skip_large, skip_networks):
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     import tensorflow as tf
 
@@ -341,6 +367,18 @@ def main(epochs, skip_large):
             line += f"{ratio(values[0], values[1]):>14}{ratio(values[0], values[2]):>11}"
         print(line)
     print("(ratios: the baseline's figure divided by skmdn's; above 1x skmdn is faster or smaller)")
+    if not skip_networks:
+        print("\nDefaults with 1 and 5 networks: spiral, 2,000 rows, whole fit with early stopping")
+        networks = {n: in_subprocess({"case": "networks", "n_networks": n}) for n in (1, 5)}
+        print(f"{'':<40}{'1 network':>12}{'5 networks':>12}{'5 / 1':>8}")
+        for label, key in [
+            ("whole fit (s)", "fit_s"),
+            ("epochs", "epochs"),
+            ("seconds per epoch", "epoch_s"),
+            (f"predict {PREDICT_ROWS:,} rows (s)", "predict_s"),
+        ]:
+            one, five = networks[1][key], networks[5][key]
+            print(f"{label:<40}{one:>12.3f}{five:>12.3f}{five / one:>7.1f}x")
     if skip_large:
         return
     for title, case in [
@@ -361,12 +399,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-networks", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         job = json.loads(arguments.child)
         case = job.pop("case")
-        result = run_main_case(**job) if case == "main" else run_large_case(**job)
+        cases = {"main": run_main_case, "large": run_large_case, "networks": run_networks_case}
+        result = cases[case](**job)
         print(json.dumps(result))
     else:
-        main(arguments.epochs, arguments.skip_large)
+        main(arguments.epochs, arguments.skip_large, arguments.skip_networks)

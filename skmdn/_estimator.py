@@ -171,6 +171,22 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         on energy); on the inverse problem, whose density has hard edges,
         ``relu`` was up to 0.03 nats better.
 
+    n_networks : int, default=1
+        Number of networks trained side by side, each from its own random
+        initialisation, whose densities are averaged (a deep ensemble,
+        Lakshminarayanan et al., 2017): the predicted mixture has
+        ``n_networks * n_components`` components. Each network minimises its
+        own loss, as if trained alone; early stopping scores, and the scale
+        calibration fits, their average. On the UCI benchmark's five data
+        sets (20 splits) five networks lowered the mean test NLL of these
+        defaults by 0.02 (wine) to 0.28 nats (concrete), and on three data
+        sets the benchmark does not contain by 0.02 to 0.18; the spiral and
+        the inverse problem, whose error is the mixture's shape rather than
+        the variance of one fit, did not gain. They cost about four times
+        the fit time and seven times the ``predict`` time (the mode search
+        climbs from every component), which is why one network is the
+        default.
+
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weights, divided by the batch's
         (weighted) sample size when added to the loss, as in MLPRegressor.
@@ -306,7 +322,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     ----------
     loss_curve_ : list of float
         Training loss per epoch: mean negative log-likelihood of the
-        standardised targets plus the L2 penalty.
+        standardised targets plus the L2 penalty (with several networks, the
+        mean of their losses).
     best_loss_ : float or None
         Lowest training loss; None with ``early_stopping=True``.
     validation_scores_ : list of float or None
@@ -326,7 +343,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Number of outputs.
     model_ : keras.Model
         The trained network; it maps standardised X to the raw head output
-        ``[logits (K), means (K*d), raw scales (K*d)]``.
+        ``[logits (K), means (K*d), raw scales (K*d)]``, repeated for each of
+        the ``n_networks`` networks.
     x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
         Standardisation of X (zero-variance features get scale 1).
     min_scale_ : ndarray of shape (n_outputs_,)
@@ -368,6 +386,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_networks": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -395,6 +414,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         hidden_layer_sizes=(64, 64),
         activation="tanh",
         *,
+        n_networks=1,
         alpha=1e-4,
         batch_size="auto",
         learning_rate="constant",
@@ -416,6 +436,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.n_networks = n_networks
         self.alpha = alpha
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -533,6 +554,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 hidden_layer_sizes=self._hidden_layer_sizes(),
                 activation=self.activation,
                 dtype=self.dtype,
+                n_networks=self.n_networks,
             )
             if self.min_scale == "auto":
                 self.min_scale_ = _automatic_min_scale(y_2d[sample_weight > 0], self.y_scale_)
@@ -580,6 +602,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         )
         if (
             self._spec.n_components != self.n_components
+            or self._spec.n_networks != self.n_networks
             or self._spec.hidden_layer_sizes != self._hidden_layer_sizes()
             or self._spec.activation != self.activation
             or self._spec.dtype != self.dtype
@@ -587,7 +610,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         ):
             raise ValueError(
                 "Continuing a fit (warm_start=True or partial_fit) needs the same "
-                "n_components, hidden_layer_sizes, activation, dtype and "
+                "n_components, n_networks, hidden_layer_sizes, activation, dtype and "
                 "early_stopping as the previous fit; refit with warm_start=False."
             )
 
@@ -984,10 +1007,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     def __setstate__(self, state):
         # A pickle from before calibrate_scales: scales as trained, and it
-        # trains on without calibration; one from before x_noise_std_: its
+        # trains on without calibration; one from before n_networks has one
+        # network; one from before x_noise_std_: its
         # numeric x_noise_std is what it used (as _persistence's migrations
         # upgrade a saved file).
-        state = {"calibrate_scales": False} | dict(state)
+        state = {"calibrate_scales": False, "n_networks": 1} | dict(state)
         if "model_" in state:
             from . import _network
 

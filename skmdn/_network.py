@@ -4,10 +4,12 @@ This is the only module that imports Keras and TensorFlow; the estimator imports
 it on first use, so ``import skmdn`` stays cheap.
 
 The network maps standardised inputs to the raw head output ``[logits (K),
-means (K*d), raw scales (K*d)]``. Training runs in one compiled ``tf.function``
-call per fit (graph loops over epochs and mini-batches, Adam written out as
-tensor updates, the stopping rule in the graph), so a fit costs one Python call
-instead of one per batch (one per epoch with ``verbose``). The compiled functions take
+means (K*d), raw scales (K*d)]``, once per member network when several are
+trained side by side (``n_networks``; their mixtures are averaged). Training
+runs in one compiled ``tf.function`` call per fit (graph loops over epochs and
+mini-batches, Adam written out as tensor updates, the stopping rule in the
+graph), so a fit costs one Python call instead of one per batch (one per epoch
+with ``verbose``). The compiled functions take
 the weights as arguments rather than closing over one model's variables, and are
 cached by architecture: a second model of the same shape (cross-validation, grid
 search, refits) reuses the traced graphs instead of tracing again.
@@ -63,9 +65,13 @@ class NetworkSpec:
     hidden_layer_sizes: tuple
     activation: str
     dtype: str
+    # A default, so that a spec pickled before the field existed reads as one
+    # network.
+    n_networks: int = 1
 
     @property
     def head_size(self):
+        """Raw outputs of one member network."""
         return self.n_components * (1 + 2 * self.n_outputs)
 
 
@@ -107,33 +113,45 @@ def build_model(spec, seed):
     -------
     model : keras.Model
         Maps standardised X to the raw head output of shape
-        ``(n, n_components * (1 + 2 * n_outputs))``.
+        ``(n, n_networks * n_components * (1 + 2 * n_outputs))``: the member
+        networks' head outputs side by side.
     """
     rng = np.random.default_rng(seed)
-    layer_seeds = rng.integers(0, 2**31 - 1, size=len(spec.hidden_layer_sizes) + 1)
     inputs = keras.Input(shape=(spec.n_features,), dtype=spec.dtype, name="X")
-    hidden = inputs
-    for index, (units, layer_seed) in enumerate(
-        zip(spec.hidden_layer_sizes, layer_seeds)
-    ):
-        hidden = keras.layers.Dense(
-            units,
-            activation=ACTIVATIONS[spec.activation],
-            kernel_initializer=keras.initializers.GlorotUniform(seed=int(layer_seed)),
-            dtype=spec.dtype,
-            name=f"hidden_{index}",
-        )(hidden)
-    # A small head kernel: at the start the mixture is set by the bias, so
-    # training starts from spread-out components whatever the inputs are.
-    head = keras.layers.Dense(
-        spec.head_size,
-        kernel_initializer=keras.initializers.VarianceScaling(
-            scale=0.1, mode="fan_avg", distribution="uniform", seed=int(layer_seeds[-1])
-        ),
-        bias_initializer=keras.initializers.Constant(_initial_head_bias(spec, rng)),
-        dtype=spec.dtype,
-        name="mixture_head",
-    )(hidden)
+    heads = []
+    for member in range(spec.n_networks):
+        # One network keeps the layer names it always had (saved models).
+        prefix = "" if spec.n_networks == 1 else f"network_{member}_"
+        layer_seeds = rng.integers(0, 2**31 - 1, size=len(spec.hidden_layer_sizes) + 1)
+        hidden = inputs
+        for index, (units, layer_seed) in enumerate(
+            zip(spec.hidden_layer_sizes, layer_seeds)
+        ):
+            hidden = keras.layers.Dense(
+                units,
+                activation=ACTIVATIONS[spec.activation],
+                kernel_initializer=keras.initializers.GlorotUniform(seed=int(layer_seed)),
+                dtype=spec.dtype,
+                name=f"{prefix}hidden_{index}",
+            )(hidden)
+        # A small head kernel: at the start the mixture is set by the bias, so
+        # training starts from spread-out components whatever the inputs are.
+        heads.append(
+            keras.layers.Dense(
+                spec.head_size,
+                kernel_initializer=keras.initializers.VarianceScaling(
+                    scale=0.1, mode="fan_avg", distribution="uniform", seed=int(layer_seeds[-1])
+                ),
+                bias_initializer=keras.initializers.Constant(_initial_head_bias(spec, rng)),
+                dtype=spec.dtype,
+                name=f"{prefix}mixture_head",
+            )(hidden)
+        )
+    head = (
+        heads[0]
+        if spec.n_networks == 1
+        else keras.layers.Concatenate(dtype=spec.dtype, name="heads")(heads)
+    )
     return keras.Model(inputs, head, name="mdn")
 
 
@@ -142,36 +160,51 @@ def mixture_parameters(raw, spec, min_scale, scale_factor=1.0):
 
     ``min_scale`` (n_outputs,) is the floor on the component scales and
     ``scale_factor`` multiplies the part of each scale above it (the
-    estimator's ``scale_factor_``).
+    estimator's ``scale_factor_``). The member networks' mixtures are joined
+    into one of ``n_networks * n_components`` components, each network's
+    weights divided by ``n_networks``: the average of their densities.
 
     Returns
     -------
-    log_weights : tensor of shape (n, K)
-    means, scales : tensors of shape (n, K, d)
+    log_weights : tensor of shape (n, n_networks * K)
+    means, scales : tensors of shape (n, n_networks * K, d)
     """
-    n_components, n_outputs = spec.n_components, spec.n_outputs
-    logits = raw[:, :n_components]
-    means = tf.reshape(
-        raw[:, n_components : n_components * (1 + n_outputs)],
-        (-1, n_components, n_outputs),
-    )
-    raw_scales = tf.reshape(
-        raw[:, n_components * (1 + n_outputs) :], (-1, n_components, n_outputs)
-    )
+    n_networks, n_components, n_outputs = spec.n_networks, spec.n_components, spec.n_outputs
+    raw = tf.reshape(raw, (-1, n_networks, spec.head_size))
+    logits = raw[:, :, :n_components]
+    joined = (-1, n_networks * n_components, n_outputs)
+    means = tf.reshape(raw[:, :, n_components : n_components * (1 + n_outputs)], joined)
+    raw_scales = tf.reshape(raw[:, :, n_components * (1 + n_outputs) :], joined)
     # softplus grows linearly (no overflow as exp or ELU+1 can), and the floor
     # keeps the density finite when targets tie.
     scales = scale_factor * tf.math.softplus(raw_scales) + min_scale
-    return tf.nn.log_softmax(logits, axis=1), means, scales
+    log_weights = tf.reshape(tf.nn.log_softmax(logits, axis=2), joined[:2])
+    if n_networks > 1:
+        log_weights -= math.log(n_networks)
+    return log_weights, means, scales
 
 
-def negative_log_likelihood(raw, y, spec, min_scale):
-    """Per-row mixture NLL of standardised ``y`` (n, d), computed in log space."""
+def negative_log_likelihood(raw, y, spec, min_scale, per_network=False):
+    """Per-row mixture NLL of standardised ``y`` (n, d), computed in log space.
+
+    With ``per_network``, the mean over the member networks of each one's own
+    NLL (the training loss: the members train as if alone); otherwise the NLL
+    of their averaged density.
+    """
     log_weights, means, scales = mixture_parameters(raw, spec, min_scale)
     z = (y[:, None, :] - means) / scales
     component_log_prob = -0.5 * tf.reduce_sum(z * z, axis=2) - tf.reduce_sum(
         tf.math.log(scales), axis=2
     )
-    log_prob = tf.reduce_logsumexp(log_weights + component_log_prob, axis=1)
+    joint = log_weights + component_log_prob
+    if per_network and spec.n_networks > 1:
+        # Each member's weights sum to 1 / n_networks: add that back.
+        members = tf.reshape(joint, (-1, spec.n_networks, spec.n_components))
+        log_prob = tf.reduce_mean(
+            tf.reduce_logsumexp(members, axis=2), axis=1
+        ) + math.log(spec.n_networks)
+    else:
+        log_prob = tf.reduce_logsumexp(joint, axis=1)
     return 0.5 * spec.n_outputs * LOG_2PI - log_prob
 
 
@@ -261,17 +294,24 @@ class CompiledNetwork:
             with tf.GradientTape() as tape:
                 tape.watch(weights)
                 nll = negative_log_likelihood(
-                    self._forward(weights, X_batch), y_batch, self.spec, settings.min_scale
+                    self._forward(weights, X_batch),
+                    y_batch,
+                    self.spec,
+                    settings.min_scale,
+                    per_network=True,
                 )
                 # As MLPRegressor: weighted mean loss plus an L2 penalty on the
-                # kernels divided by the batch's (weighted) sample size.
+                # kernels divided by the batch's (weighted) sample size; with
+                # several networks, the mean of their losses (Adam's steps do
+                # not depend on the loss's scale, so each member steps as if
+                # it trained alone).
                 penalty = tf.add_n(
                     [
                         tf.reduce_sum(tf.square(w))
                         for w, is_kernel in zip(weights, self._is_kernel)
                         if is_kernel
                     ]
-                )
+                ) / self.spec.n_networks
                 loss = (
                     tf.reduce_sum(w_batch * nll) + 0.5 * settings.alpha * penalty
                 ) / weight_sum

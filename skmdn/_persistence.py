@@ -22,7 +22,7 @@ from numbers import Integral
 import numpy as np
 
 FORMAT = "skmdn-model"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 # Fitted attributes stored in metadata.json (JSON scalars and lists).
 _FITTED_SCALARS = (
@@ -83,9 +83,22 @@ def _add_scale_calibration(metadata, arrays):
     return metadata | {"format_version": 4, "params": params, "fitted": fitted}, arrays
 
 
+def _add_networks(metadata, arrays):
+    """Version 4 -> 5: the parameter ``n_networks`` was added; a version-4
+    model is one network."""
+    params = metadata["params"] | {"n_networks": 1}
+    spec = metadata["spec"] | {"n_networks": 1}
+    return metadata | {"format_version": 5, "params": params, "spec": spec}, arrays
+
+
 # Upgrades of older format versions: version -> function(metadata, arrays)
 # returning those of the next version.
-_MIGRATIONS = {1: _add_weight_averages, 2: _add_input_noise, 3: _add_scale_calibration}
+_MIGRATIONS = {
+    1: _add_weight_averages,
+    2: _add_input_noise,
+    3: _add_scale_calibration,
+    4: _add_networks,
+}
 
 
 def save_model(estimator, path, overwrite=False):
@@ -117,7 +130,9 @@ def save_model(estimator, path, overwrite=False):
         "fitted": {name: getattr(estimator, name) for name in _FITTED_SCALARS},
         "spec": {
             name: getattr(estimator._spec, name)
-            for name in ("n_features", "n_outputs", "n_components", "activation", "dtype")
+            for name in (
+                "n_features", "n_outputs", "n_components", "n_networks", "activation", "dtype"
+            )
         }
         | {"hidden_layer_sizes": list(estimator._spec.hidden_layer_sizes)},
     }

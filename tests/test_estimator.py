@@ -446,11 +446,12 @@ def test_warm_start_rejects_a_change_of_outputs(data):
         warm.fit(X, np.column_stack([y, y]))
 
 
-def test_warm_start_rejects_a_change_of_architecture(data):
+@pytest.mark.parametrize("change", [{"n_components": K + 1}, {"n_networks": 2}])
+def test_warm_start_rejects_a_change_of_architecture(data, change):
     X, y = data
     warm = fit_fast(X, y, max_iter=2, warm_start=True)
-    with pytest.raises(ValueError, match="n_components"):
-        warm.set_params(n_components=K + 1).fit(X, y)
+    with pytest.raises(ValueError, match="n_components, n_networks"):
+        warm.set_params(**change).fit(X, y)
 
 
 def test_warm_start_after_toggling_early_stopping(data):
@@ -528,6 +529,7 @@ def test_fit_rejects_bad_input(data, make_X, make_y, error, match):
     "params, match",
     [
         ({"n_components": 0}, "n_components"),
+        ({"n_networks": 0}, "n_networks"),
         ({"activation": "foo"}, "activation"),
         ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
         ({"hidden_layer_sizes": 0}, "hidden_layer_sizes"),
@@ -1006,3 +1008,49 @@ def test_scale_factor_maximises_the_log_likelihood_of_the_held_out_rows(data):
     much_noisier = y_new + np.random.RandomState(3).normal(size=N_ROWS)
     assert factor_for(much_noisier, n_rows=19) == 1.0
     assert factor_for(much_noisier, n_rows=20) > 1.0
+
+
+# -- several networks ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_each_network_trains_as_if_alone_and_the_densities_are_averaged(
+    data, data_2d, n_outputs
+):
+    """With n_networks=2 the first network is the one a one-network fit with
+    the same random_state trains (each minimises its own loss, on the same
+    batches and noise), the second starts from its own initialisation, and
+    the prediction is their average: both mixtures, each weight halved."""
+    X, y = data if n_outputs == 1 else data_2d
+    alone = fit_fast(X, y).predict_dist(X)
+    pair = fit_fast(X, y, n_networks=2)
+    joined = pair.predict_dist(X)
+    assert joined.n_components == 2 * K
+    assert_allclose(joined.weights[:, :K].sum(axis=1), 0.5, rtol=1e-6)
+    # Equal up to float32 rounding (the loss is the members' mean).
+    assert_allclose(2 * joined.weights[:, :K], alone.weights, atol=1e-4)
+    assert_allclose(joined.means[:, :K], alone.means, atol=1e-4)
+    assert_allclose(joined.scales[:, :K], alone.scales, atol=1e-4)
+    assert np.abs(joined.means[:, K:] - joined.means[:, :K]).max() > 0.1
+    # Built from (n, K, d) means, so it takes (n, d) points even for d = 1.
+    second = GaussianMixtureDistribution(
+        2 * joined.weights[:, K:], joined.means[:, K:], joined.scales[:, K:]
+    )
+    assert_allclose(
+        pair.log_likelihood(X, y),
+        np.logaddexp(alone.log_prob(y), second.log_prob(y.reshape(len(y), -1))) - math.log(2),
+        atol=1e-3,
+    )
+
+
+def test_several_networks_stop_calibrate_and_pickle_together(data):
+    """Early stopping scores the averaged density and the scale calibration
+    fits it; a pickled two-network model predicts the same."""
+    X, y = data
+    pair = fit_fast(X, y, n_networks=2, early_stopping=True, max_iter=600)
+    assert pair.best_validation_score_ == max(pair.validation_scores_)
+    assert np.isfinite(pair.validation_scores_).all()
+    assert pair.scale_factor_ > 1.0
+    restored = pickle.loads(pickle.dumps(pair))
+    assert_array_equal(restored.predict(X), pair.predict(X))
+    assert_array_equal(restored.predict_dist(X).scales, pair.predict_dist(X).scales)

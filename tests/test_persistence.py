@@ -38,6 +38,21 @@ def test_round_trip_predicts_exactly(fitted, tmp_path):
     assert loaded.scale_factor_ == model.scale_factor_ > 1
 
 
+def test_several_networks_round_trip(tmp_path):
+    X, y = make_inverse_sine(200, random_state=0)
+    model = skmdn.MDNRegressor(
+        n_components=2, n_networks=3, hidden_layer_sizes=(8,), max_iter=20, random_state=0
+    ).fit(X, y)
+    model.save(tmp_path / "model.skmdn")
+    loaded = skmdn.load(tmp_path / "model.skmdn")
+    assert loaded.get_params()["n_networks"] == 3
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    assert_array_equal(loaded.predict_dist(X).means, model.predict_dist(X).means)
+    # It trains on as the same three networks.
+    loaded.set_params(warm_start=True, max_iter=2).fit(X, y)
+    assert loaded.predict_dist(X).n_components == 6
+
+
 def test_loaded_model_predicts_the_same_in_a_fresh_process(fitted, tmp_path):
     model, X, _ = fitted
     path = tmp_path / "model.skmdn"
@@ -174,6 +189,8 @@ def test_format_1_file_loads_unchanged_and_warm_starts():
     # Nor the calibration of the scales, added in format 4.
     assert model.get_params()["calibrate_scales"] is False
     assert model.scale_factor_ == 1.0
+    # One network (n_networks came in format 5).
+    assert model.get_params()["n_networks"] == 1 and model._spec.n_networks == 1
     assert model.n_iter_ == 20 and model.t_ == 5400
     assert model.score(X, y) == pytest.approx(-0.05166867226406338, rel=1e-12)
     model.set_params(warm_start=True, max_iter=3)
@@ -186,16 +203,22 @@ def test_format_1_file_loads_unchanged_and_warm_starts():
 
 def test_pickle_from_before_scale_calibration_predicts_as_trained(fitted, tmp_path):
     """A pickle written before calibrate_scales existed has neither it nor
-    scale_factor_ (nor, before "auto" input noise, x_noise_std_): it
-    unpickles with the scales as trained, calibration off and the input
-    noise it used, as an older file loads, and can be saved."""
+    scale_factor_ (nor, before "auto" input noise, x_noise_std_, nor, before
+    n_networks, that parameter and its field of the network spec): it
+    unpickles with the scales as trained, calibration off, the input noise it
+    used and one network, as an older file loads, and can be saved."""
     model, X, _ = fitted
     state = model.__getstate__() | {"x_noise_std": 0.0}
     del state["calibrate_scales"], state["scale_factor_"], state["x_noise_std_"]
+    del state["n_networks"]
+    spec = pickle.loads(pickle.dumps(state["_spec"]))
+    object.__delattr__(spec, "n_networks")
+    state["_spec"] = spec
     old = skmdn.MDNRegressor.__new__(skmdn.MDNRegressor)
     old.__setstate__(state)
     assert old.get_params()["calibrate_scales"] is False and old.scale_factor_ == 1.0
     assert old.x_noise_std_ == 0.0
+    assert old.get_params()["n_networks"] == 1 and old._spec == model._spec
     old.save(tmp_path / "old.skmdn")
     assert skmdn.load(tmp_path / "old.skmdn").scale_factor_ == 1.0
     as_trained = skmdn.MDNRegressor.__new__(skmdn.MDNRegressor)

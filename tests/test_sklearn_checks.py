@@ -30,6 +30,7 @@ def _configure_for_check(estimator, check):
     return estimator.set_params(**params)
 
 
-@parametrize_with_checks([MDNRegressor(random_state=0)])
+# The defaults, and two networks side by side (whose mixtures are joined).
+@parametrize_with_checks([MDNRegressor(random_state=0), MDNRegressor(n_networks=2, random_state=0)])
 def test_sklearn_compatible_estimator(estimator, check):
     check(_configure_for_check(estimator, check))
