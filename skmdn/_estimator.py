@@ -182,10 +182,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         defaults by 0.02 (wine) to 0.28 nats (concrete), and on three data
         sets the benchmark does not contain by 0.02 to 0.18; the spiral and
         the inverse problem, whose error is the mixture's shape rather than
-        the variance of one fit, did not gain. They cost about four times
-        the fit time and seven times the ``predict`` time (the mode search
-        climbs from every component), which is why one network is the
-        default.
+        the variance of one fit, did not gain. They cost three to four times
+        the fit time and five to seven times the ``predict`` time (the mode
+        search climbs from every component), which is why one network is
+        the default.
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weights, divided by the batch's
