@@ -1045,7 +1045,8 @@ def test_each_network_trains_as_if_alone_and_the_densities_are_averaged(
 
 def test_several_networks_stop_calibrate_and_pickle_together(data):
     """Early stopping scores the averaged density and the scale calibration
-    fits it; a pickled two-network model predicts the same."""
+    fits it; a pickled two-network model predicts the same; partial_fit
+    trains both networks on."""
     X, y = data
     pair = fit_fast(X, y, n_networks=2, early_stopping=True, max_iter=600)
     assert pair.best_validation_score_ == max(pair.validation_scores_)
@@ -1054,3 +1055,9 @@ def test_several_networks_stop_calibrate_and_pickle_together(data):
     restored = pickle.loads(pickle.dumps(pair))
     assert_array_equal(restored.predict(X), pair.predict(X))
     assert_array_equal(restored.predict_dist(X).scales, pair.predict_dist(X).scales)
+    # partial_fit goes on with both networks (and, as always, no calibration).
+    before = pair.predict_dist(X).means
+    pair.partial_fit(X, y)
+    assert pair.scale_factor_ == 1.0
+    assert pair.predict_dist(X).means.shape == before.shape
+    assert not np.array_equal(pair.predict_dist(X).means, before)
