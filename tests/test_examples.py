@@ -20,6 +20,7 @@ FIGURES = {
     "plot_compare_mlp.py": ["compare_mlp.png"],
     "plot_dataframe_intervals.py": ["dataframe_intervals.png"],
     "plot_inverse_problem.py": ["inverse_problem.png"],
+    "plot_networks.py": ["networks.png"],
     "plot_robot_arm.py": ["robot_arm.png"],
     "plot_sampling_temperature.py": ["sampling_temperature.png"],
     "plot_spiral_density.py": ["spiral_density.png"],
