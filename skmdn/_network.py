@@ -9,10 +9,10 @@ trained side by side (``n_networks``; their mixtures are averaged). Training
 runs in one compiled ``tf.function`` call per fit (graph loops over epochs and
 mini-batches, Adam written out as tensor updates, the stopping rule in the
 graph), so a fit costs one Python call instead of one per batch (one per epoch
-with ``verbose``). The compiled functions take
-the weights as arguments rather than closing over one model's variables, and are
-cached by architecture: a second model of the same shape (cross-validation, grid
-search, refits) reuses the traced graphs instead of tracing again.
+with ``verbose``). The compiled functions take the weights as arguments rather
+than closing over one model's variables, and are cached by architecture: a
+second model of the same shape (cross-validation, grid search, refits) reuses
+the traced graphs instead of tracing again.
 """
 
 import dataclasses
