@@ -12,13 +12,14 @@ Prints two tables (also written as JSON with ``--output``):
    2015 splits; never copied into the repository). Test negative
    log-likelihood in the original units of y, mean and standard error over the
    splits, for: skmdn with defaults, skmdn tuned by GridSearchCV on the train
-   split only, skmdn with five networks (``n_networks=5``; model
-   ``networks``, not run unless asked for), a linear-Gaussian model, MLPRegressor with a Gaussian on its
-   residuals, and NGBoost (``pip install ngboost``; the ``benchmark`` extra).
+   split only, skmdn with five networks (``n_networks=5``; model ``networks``,
+   run only when asked for), a linear-Gaussian model, MLPRegressor with a
+   Gaussian on its residuals, and NGBoost (``pip install ngboost``; the
+   ``benchmark`` extra).
 
 Run: ``python benchmarks/quality.py [--splits 20] [--tuned-splits 5]
-[--datasets boston concrete] [--models default tuned linear mlp ngboost]
-[--output results.json]``.
+[--datasets boston concrete] [--models default tuned networks linear mlp
+ngboost] [--output results.json]``.
 """
 
 import argparse
