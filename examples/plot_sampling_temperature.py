@@ -72,6 +72,8 @@ def main(output_dir, max_iter):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", default=".", help="where to write the figure")
-    parser.add_argument("--max-iter", type=int, default=500, help="epochs (lower for a quick run)")
+    parser.add_argument(
+        "--max-iter", type=int, help='epochs (default: the estimator\'s "auto" budget)'
+    )
     arguments = parser.parse_args()
-    main(arguments.output_dir, arguments.max_iter)
+    main(arguments.output_dir, arguments.max_iter or "auto")
