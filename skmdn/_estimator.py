@@ -1008,9 +1008,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     def __setstate__(self, state):
         # A pickle from before calibrate_scales: scales as trained, and it
         # trains on without calibration; one from before n_networks has one
-        # network; one from before x_noise_std_: its
-        # numeric x_noise_std is what it used (as _persistence's migrations
-        # upgrade a saved file).
+        # network; one from before x_noise_std_: its numeric x_noise_std is
+        # what it used (as _persistence's migrations upgrade a saved file).
         state = {"calibrate_scales": False, "n_networks": 1} | dict(state)
         if "model_" in state:
             from . import _network

@@ -179,9 +179,7 @@ def mixture_parameters(raw, spec, min_scale, scale_factor=1.0):
     # keeps the density finite when targets tie.
     scales = scale_factor * tf.math.softplus(raw_scales) + min_scale
     log_weights = tf.reshape(tf.nn.log_softmax(logits, axis=2), joined[:2])
-    if n_networks > 1:
-        log_weights -= math.log(n_networks)
-    return log_weights, means, scales
+    return log_weights - math.log(n_networks), means, scales
 
 
 def negative_log_likelihood(raw, y, spec, min_scale, per_network=False):
@@ -197,6 +195,8 @@ def negative_log_likelihood(raw, y, spec, min_scale, per_network=False):
         tf.math.log(scales), axis=2
     )
     joint = log_weights + component_log_prob
+    # One network takes the plain path, which rounds exactly as fits did
+    # before n_networks existed (the reshaped one differs in the last bit).
     if per_network and spec.n_networks > 1:
         # Each member's weights sum to 1 / n_networks: add that back.
         members = tf.reshape(joint, (-1, spec.n_networks, spec.n_components))
