@@ -9,17 +9,16 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for type checkers and documentation tools; not run
-    from ._estimator import MDNRegressor
+    from ._estimator import MDNRegressor, load
     from ._mixture import GaussianMixtureDistribution
-    from ._persistence import load
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # Public name -> private module that defines it, imported on first access.
 _LAZY = {
     "MDNRegressor": "._estimator",
     "GaussianMixtureDistribution": "._mixture",
-    "load": "._persistence",
+    "load": "._estimator",
 }
 
 __all__ = ["GaussianMixtureDistribution", "MDNRegressor", "__version__", "load"]

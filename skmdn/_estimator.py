@@ -1,8 +1,9 @@
 """MDNRegressor: the scikit-learn estimator around the Keras mixture density network."""
 
-import warnings
 import math
+import os
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -48,6 +49,11 @@ CALIBRATION_ROWS = 10_000
 # Fewer validation rows than this leave the scales as trained: the factor's
 # standard error would exceed about 15% (1 / sqrt(2 n) in log scale).
 MIN_CALIBRATION_ROWS = 20
+
+# Training runs in compiled calls of about this many seconds: short enough
+# that an interrupt stops a fit promptly, long enough that the calls' own
+# cost (a few milliseconds each) does not show.
+CALL_SECONDS = 0.25
 
 
 def _row_chunks(n_rows, n_columns):
@@ -509,12 +515,32 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
         resume = (self.warm_start or incremental) and hasattr(self, "model_")
         rng = check_random_state(self.random_state)
-        # The validated arrays (copies, where the input was not a float numpy
-        # array) are gone by the time training starts: it holds the tensors.
-        data, validation = self._training_tensors(
-            _network, X, y, sample_weight, rng, resume, incremental
-        )
-        self._train(_network, data, validation, rng, resume, incremental)
+        # A fit that fails, or is interrupted before its first epoch, leaves
+        # the estimator as it was: a fitted model is not lost to a bad call.
+        # Attributes are replaced, never changed in place, so a shallow copy
+        # is a snapshot.
+        before = dict(self.__dict__)
+        try:
+            # The validated arrays (copies, where the input was not a float
+            # numpy array) are gone by the time training starts: it holds
+            # the tensors.
+            data, validation = self._training_tensors(
+                _network, X, y, sample_weight, rng, resume, incremental
+            )
+            interrupted = self._train(_network, data, validation, rng, resume, incremental)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        if interrupted:
+            warnings.warn(
+                f"Training was interrupted in epoch {self.n_iter_ + 1}; the model "
+                "keeps the weights it had reached (with early stopping, the best "
+                "ones so far) and can be used, saved or trained on with "
+                "warm_start=True.",
+                UserWarning,
+            )
+            raise KeyboardInterrupt
         return self
 
     def _training_tensors(self, _network, X, y, sample_weight, rng, resume, incremental):
@@ -550,11 +576,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             self._spec = _network.NetworkSpec(
                 n_features=self.n_features_in_,
                 n_outputs=self.n_outputs_,
-                n_components=self.n_components,
+                # Python numbers, whatever numpy type the parameter had
+                # (np.arange in a grid): Keras refuses numpy integers.
+                n_components=int(self.n_components),
                 hidden_layer_sizes=self._hidden_layer_sizes(),
-                activation=self.activation,
-                dtype=self.dtype,
-                n_networks=self.n_networks,
+                activation=str(self.activation),
+                dtype=str(self.dtype),
+                n_networks=int(self.n_networks),
             )
             if self.min_scale == "auto":
                 self.min_scale_ = _automatic_min_scale(y_2d[sample_weight > 0], self.y_scale_)
@@ -623,16 +651,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             )
         return tuple(int(units) for units in sizes)
 
-    def _train(self, _network, data, validation, rng, resume, incremental):
-        """Run the epochs in compiled chunks; record curves, handle divergence.
-
-        ``data`` and ``validation`` are (X, y, sample_weight) tensors,
-        standardised; ``validation`` is empty without early stopping.
-        """
-        network = _network.compiled_network(self._spec)
-        early_stopping = self.early_stopping and not incremental
-        n_train = int(data[0].shape[0])
-        batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
+    def _schedule(self, n_train, incremental):
+        """Batch size, epoch budget and patience of a fit on ``n_train`` rows."""
+        batch_size = min(200, n_train) if self.batch_size == "auto" else int(self.batch_size)
         if batch_size > n_train:
             warnings.warn(
                 f"batch_size={batch_size} is larger than the {n_train} training "
@@ -647,87 +668,123 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         n_iter_no_change = _epochs(
             self.n_iter_no_change, AUTO_MIN_PATIENCE_EPOCHS, AUTO_PATIENCE_STEPS, steps_per_epoch
         )
+        return batch_size, int(max_iter), int(n_iter_no_change)
 
-        if resume:
-            state = _network.state_from_arrays(self._training_state)
-        else:
-            state = _network.initial_state(self.model_)
-            self.n_iter_ = 0
-            self.t_ = 0
+    def _starting_state(self, _network, resume, incremental, early_stopping):
+        """The training state a call starts from, and the curves it extends.
+
+        A ``fit`` (warm or not) is a new run: its step size starts at
+        ``learning_rate_init`` and its stopping criterion afresh (a warm fit
+        draws a new validation split, so the old best score is no yardstick).
+        Consecutive ``partial_fit`` calls are one run: the step size
+        (``learning_rate="adaptive"``), the best training loss and the count
+        of epochs without improvement carry from call to call; after a fit
+        with early stopping, whose criterion was the validation score, the
+        best training loss starts afresh.
+        """
+        if not resume:
+            self.n_iter_, self.t_ = 0, 0
             self.loss_curve_ = []
             self.validation_scores_ = [] if early_stopping else None
-        state = state._replace(
-            learning_rate=_network.to_tensor(self.learning_rate_init, self._spec.dtype)
-        )
+            self.best_loss_ = None
+            self.best_validation_score_ = None
+            state = _network.initial_state(self.model_)
+            return state._replace(
+                learning_rate=_network.to_tensor(self.learning_rate_init, self._spec.dtype)
+            )
+        state = _network.state_from_arrays(self._training_state)
+        if not incremental:
+            state = state._replace(
+                learning_rate=_network.to_tensor(self.learning_rate_init, self._spec.dtype)
+            )
+        if not incremental or self.best_loss_ is None:
+            state = state._replace(
+                best_criterion=_network.to_tensor(-math.inf, self._spec.dtype),
+                no_improvement=_network.to_tensor(0, "int32"),
+            )
+        return state
+
+    def _train(self, _network, data, validation, rng, resume, incremental):
+        """Run the epochs, record curves, handle divergence; True if interrupted.
+
+        ``data`` and ``validation`` are (X, y, sample_weight) tensors,
+        standardised; ``validation`` is empty without early stopping.
+        """
+        network = _network.compiled_network(self._spec)
+        early_stopping = self.early_stopping and not incremental
+        n_train = int(data[0].shape[0])
+        batch_size, max_iter, n_iter_no_change = self._schedule(n_train, incremental)
+        state = self._starting_state(_network, resume, incremental, early_stopping)
         self.x_noise_std_ = (
             _automatic_x_noise(n_train, self.n_features_in_)
             if self.x_noise_std == "auto"
             else float(self.x_noise_std)
         )
-
-        # One compiled call runs every epoch; with verbose, one call per epoch
-        # so that progress prints as it happens.
-        chunk = 1 if self.verbose else max_iter
-        n_done, diverged, stopped = 0, False, False
+        settings = dict(
+            batch_size=batch_size,
+            # One seed per fit; each epoch's shuffling and noise derive from
+            # it and the epoch's number, whatever calls the epochs run in.
+            seed=rng.randint(0, 2**31 - 1, size=2),
+            alpha=float(self.alpha),
+            tol=float(self.tol),
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            adaptive=self.learning_rate == "adaptive",
+            # log|det| of y's standardisation: maps standardised
+            # log-likelihoods to the original units.
+            log_jacobian=float(np.sum(np.log(self.y_scale_))),
+            x_noise_std=self.x_noise_std_,
+            y_noise_std=float(self.y_noise_std),
+            min_scale=self.min_scale_ / self.y_scale_,
+        )
+        losses, scores = [], []
+        n_done, diverged, stopped, interrupted = 0, False, False, False
         started = time.perf_counter()
-        while n_done < max_iter and not (diverged or stopped):
-            settings = _network.TrainingSettings(
-                n_epochs=min(chunk, max_iter - n_done),
-                batch_size=batch_size,
-                seed=rng.randint(0, 2**31 - 1, size=2),
-                alpha=self.alpha,
-                tol=self.tol,
-                n_iter_no_change=n_iter_no_change,
-                early_stopping=early_stopping,
-                adaptive=self.learning_rate == "adaptive",
-                # log|det| of y's standardisation: maps standardised
-                # log-likelihoods to the original units.
-                log_jacobian=float(np.sum(np.log(self.y_scale_))),
-                x_noise_std=self.x_noise_std_,
-                y_noise_std=self.y_noise_std,
-                min_scale=self.min_scale_ / self.y_scale_,
-            )
-            state, losses, scores, diverged, stopped = network.train(
-                state, data, validation, _network.settings_to_tensors(settings, self._spec.dtype)
-            )
-            diverged, stopped = bool(diverged), bool(stopped)
-            losses, scores = losses.numpy().tolist(), scores.numpy().tolist()
-            n_done += len(losses)
-            self.loss_curve_ += losses
-            if early_stopping:
-                self.validation_scores_ += scores
-            if self.verbose:
-                elapsed = time.perf_counter() - started
-                for offset, (loss, score) in enumerate(zip(losses, scores)):
-                    message = f"Iteration {self.n_iter_ + offset + 1}, loss = {loss:.8f}"
-                    if early_stopping:
-                        message += f", validation log-likelihood = {score:.8f}"
-                    print(message + _progress(elapsed, n_done, max_iter))
-            self.n_iter_ += len(losses)
-            self.t_ += n_train * len(losses)
+        # Epochs run in compiled calls of about CALL_SECONDS each, so that
+        # Python sees an interrupt (Ctrl-C, Jupyter's stop button) between
+        # them; the first calls are short, the length then adapts to the
+        # measured speed.
+        n_epochs = 1
+        try:
+            while n_done < max_iter and not (diverged or stopped):
+                call_started = time.perf_counter()
+                n_epochs = min(n_epochs, max_iter - n_done)
+                call = _network.TrainingSettings(
+                    n_epochs=n_epochs, first_epoch=n_done, **settings
+                )
+                state, call_losses, call_scores, diverged, stopped = network.train(
+                    state, data, validation, _network.settings_to_tensors(call, self._spec.dtype)
+                )
+                diverged, stopped = bool(diverged), bool(stopped)
+                call_losses = call_losses.numpy().tolist()
+                call_scores = call_scores.numpy().tolist()
+                if self.verbose:
+                    elapsed = time.perf_counter() - started
+                    for offset, (loss, score) in enumerate(zip(call_losses, call_scores)):
+                        message = f"Iteration {self.n_iter_ + n_done + offset + 1}, loss = {loss:.8f}"
+                        if early_stopping:
+                            message += f", validation log-likelihood = {score:.8f}"
+                        print(message + _progress(elapsed, n_done + len(call_losses), max_iter))
+                n_done += len(call_losses)
+                losses += call_losses
+                scores += call_scores
+                seconds = time.perf_counter() - call_started
+                n_epochs = max(
+                    1, min(4 * n_epochs, int(n_epochs * CALL_SECONDS / max(seconds, 1e-6)))
+                )
+        except KeyboardInterrupt:
+            if n_done == 0:
+                raise
+            interrupted = True
 
+        self.loss_curve_ = self.loss_curve_ + losses
         if early_stopping:
-            final_weights = state.best_weights
-        else:
-            final_weights = state.weights
-            # The last update of the last epoch is checked by nothing else.
-            if not _network.parameters_are_finite(
-                final_weights, self._spec, data[0], self.min_scale_ / self.y_scale_
-            ):
-                diverged = True
-        if diverged and not early_stopping:
-            final_weights = state.start_weights
-        if diverged and (
-            (n_done == 0 and not resume)
-            or not _network.parameters_are_finite(
-                final_weights, self._spec, data[0], self.min_scale_ / self.y_scale_
-            )
-        ):
-            raise FloatingPointError(
-                "Training diverged (the loss or the network's outputs are not "
-                "finite) before any usable weights were found. Lower "
-                "learning_rate_init, raise alpha, or check y for extreme values."
-            )
+            self.validation_scores_ = self.validation_scores_ + scores
+        self.n_iter_ += n_done
+        self.t_ += n_train * n_done
+        final_weights, diverged = self._final_weights(
+            _network, state, data, early_stopping, diverged, resume or n_done > 0
+        )
         if diverged:
             warnings.warn(
                 f"Training diverged in epoch {self.n_iter_ + 1} (the loss or the "
@@ -742,7 +799,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 f"{what} did not improve more than tol={self.tol} for "
                 f"{n_iter_no_change} consecutive epochs. Stopping."
             )
-        elif not (stopped or incremental):
+        elif not (stopped or incremental or interrupted):
             warnings.warn(
                 f"Maximum iterations ({max_iter}) reached and the "
                 "optimization hasn't converged yet.",
@@ -752,9 +809,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         if early_stopping:
             self.best_loss_ = None
             self.best_validation_score_ = best_criterion
-        else:
+        elif math.isfinite(best_criterion):
             self.best_loss_ = -best_criterion
-            self.best_validation_score_ = None
         _network.set_model_weights(self.model_, final_weights)
         self._training_state = _network.state_to_arrays(state._replace(weights=final_weights))
         self.scale_factor_ = (
@@ -762,6 +818,36 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             if early_stopping and self.calibrate_scales
             else 1.0
         )
+        return interrupted
+
+    def _final_weights(self, _network, state, data, early_stopping, diverged, had_weights):
+        """The weights a fit keeps, and whether it diverged.
+
+        With early stopping the best averaged weights; else the last ones, or
+        where training diverged those the last accepted epoch started from.
+        ``had_weights``: weights from before the divergence (an earlier fit,
+        or an epoch of this one) may be kept.
+        """
+        min_scale = self.min_scale_ / self.y_scale_
+        if early_stopping:
+            final_weights = state.best_weights
+        else:
+            final_weights = state.weights
+            # The last update of the last epoch is checked by nothing else.
+            if not _network.parameters_are_finite(final_weights, self._spec, data[0], min_scale):
+                diverged = True
+            if diverged:
+                final_weights = state.start_weights
+        if diverged and (
+            not had_weights
+            or not _network.parameters_are_finite(final_weights, self._spec, data[0], min_scale)
+        ):
+            raise FloatingPointError(
+                "Training diverged (the loss or the network's outputs are not "
+                "finite) before any usable weights were found. Lower "
+                "learning_rate_init, raise alpha, or check y for extreme values."
+            )
+        return final_weights, diverged
 
     def _validation_scale_factor(self, _network, validation):
         """The factor of at least 1 on every component's scale above the floor
@@ -990,32 +1076,119 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             touched; with it the new file replaces the old one only once it
             is completely written.
         """
-        from ._persistence import save_model
+        from . import _fitted, _persistence
 
-        save_model(self, path, overwrite=overwrite)
+        check_is_fitted(self)
+        _persistence.write_model(
+            path,
+            _fitted.json_params(self.get_params()),
+            _fitted.fitted_state(self),
+            self.model_,
+            overwrite=overwrite,
+        )
 
     # -- pickling -------------------------------------------------------------------
 
     def __getstate__(self):
-        # object.__getstate__ returns the instance's own __dict__: copy it.
+        # The fitted state as _fitted defines it (as saved files hold it), and
+        # the network's weights as arrays; parameters and anything else set on
+        # the estimator as they are.
         state = dict(super().__getstate__())
         if "model_" in state:
-            from . import _network
+            from . import _fitted, _network
 
-            state["model_"] = _network.model_to_arrays(state["model_"])
+            fitted = _fitted.fitted_state(self)
+            for name in _fitted.ATTRIBUTES:
+                state.pop(name, None)
+            state["_fitted_state"] = fitted
+            state["_model_weights"] = _network.model_to_arrays(self.model_)
         return state
 
     def __setstate__(self, state):
-        # A pickle from before calibrate_scales: scales as trained, and it
-        # trains on without calibration; one from before n_networks has one
-        # network; one from before x_noise_std_: its numeric x_noise_std is
-        # what it used (as _persistence's migrations upgrade a saved file).
-        state = {"calibrate_scales": False, "n_networks": 1} | dict(state)
-        if "model_" in state:
-            from . import _network
+        from . import _fitted
 
-            state.setdefault("scale_factor_", 1.0)
-            if "x_noise_std_" not in state:
-                state["x_noise_std_"] = float(state["x_noise_std"])
-            state["model_"] = _network.model_from_arrays(state["_spec"], state["model_"])
-        super().__setstate__(state)
+        state = dict(state)
+        if "_fitted_state" in state:
+            fitted, weights = state.pop("_fitted_state"), state.pop("_model_weights")
+        elif "model_" in state:
+            # A pickle from before _fitted existed: the attributes themselves,
+            # the network's weights as arrays in model_.
+            weights = state.pop("model_")
+            fitted = _fitted.legacy_fitted_state(state)
+        else:
+            fitted = None
+        if fitted is None:
+            # Parameters added since: an unfitted estimator gets the settings
+            # that older models are upgraded to.
+            super().__setstate__({"calibrate_scales": False, "n_networks": 1} | state)
+            return
+        params = {name: state[name] for name in self._get_param_names() if name in state}
+        params, fitted = _fitted.upgrade(params, fitted)
+        super().__setstate__(state | params)
+        from . import _network
+
+        fitted, network_spec = _fitted.checked(fitted, "pickle")
+        _fitted.restore(self, fitted, _network.model_from_arrays(network_spec, weights))
+
+
+def load(path):
+    """Load an MDNRegressor written by ``MDNRegressor.save``.
+
+    Safe for files from others: nothing in the file is executed (no pickle;
+    only the weights are read from the Keras part, into a network built from
+    the saved spec). Every part is checked before it is used: the known
+    fields only, with their types, and array shapes and dtypes that agree
+    with the saved network; parts larger than that network needs are
+    refused before they are read. Files from older versions of the format
+    are upgraded; files from a newer skmdn are refused.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    model : MDNRegressor
+        Predicts exactly what the saved model predicted.
+
+    Raises
+    ------
+    skmdn.exceptions.ModelFileError
+        A ``ValueError`` naming the file and what is wrong with it: not a
+        saved model, damaged, malformed, or from a newer skmdn.
+    FileNotFoundError
+        No file at ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import skmdn
+    >>> from skmdn.datasets import make_inverse_sine
+    >>> X, y = make_inverse_sine(200, random_state=0)
+    >>> model = skmdn.MDNRegressor(max_iter=5, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skmdn")
+    >>> model.save(path)
+    >>> bool((skmdn.load(path).predict(X) == model.predict(X)).all())
+    True
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from . import _fitted, _persistence
+    from .exceptions import ModelFileError
+
+    params, state, model = _persistence.read_model(path)
+    names = set(MDNRegressor._get_param_names())
+    if set(params) != names:
+        raise ModelFileError(
+            f"{os.fspath(path)}: unexpected parameters {sorted(set(params) - names)}, "
+            f"missing {sorted(names - set(params))}."
+        )
+    if isinstance(params["hidden_layer_sizes"], list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    estimator = MDNRegressor(**params)
+    try:
+        estimator._validate_params()
+    except InvalidParameterError as error:
+        raise ModelFileError(f"{os.fspath(path)}: {error}") from error
+    _fitted.restore(estimator, state, model)
+    return estimator

@@ -6,10 +6,11 @@ it on first use, so ``import skmdn`` stays cheap.
 The network maps standardised inputs to the raw head output ``[logits (K),
 means (K*d), raw scales (K*d)]``, once per member network when several are
 trained side by side (``n_networks``; their mixtures are averaged). Training
-runs in one compiled ``tf.function`` call per fit (graph loops over epochs and
+runs in compiled ``tf.function`` calls of many epochs (graph loops over epochs and
 mini-batches, Adam written out as tensor updates, the stopping rule in the
-graph), so a fit costs one Python call instead of one per batch (one per epoch
-with ``verbose``). The compiled functions take the weights as arguments rather
+graph), so a fit costs a few Python calls of about a quarter of a second
+each instead of one per batch; the estimator looks for an interrupt between
+them. The compiled functions take the weights as arguments rather
 than closing over one model's variables, and are cached by architecture: a
 second model of the same shape (cross-validation, grid search, refits) reuses
 the traced graphs instead of tracing again.
@@ -244,6 +245,7 @@ class CompiledNetwork:
         )
         settings = TrainingSettings(
             n_epochs=tf.TensorSpec((), tf.int32),
+            first_epoch=tf.TensorSpec((), tf.int32),
             batch_size=tf.TensorSpec((), tf.int32),
             seed=tf.TensorSpec((2,), tf.int32),
             alpha=scalar,
@@ -372,7 +374,11 @@ class CompiledNetwork:
         stopped = tf.constant(False)
         epoch = tf.constant(0)
         while epoch < settings.n_epochs and not diverged and not stopped:
-            seed = tf.random.experimental.stateless_fold_in(settings.seed, epoch)
+            # Seeded by the epoch's number within the fit, so that running
+            # the epochs in one call or in several gives the same fit.
+            seed = tf.random.experimental.stateless_fold_in(
+                settings.seed, settings.first_epoch + epoch
+            )
             weights, adam, loss = self._train_epoch(
                 state.weights, state.adam, data, settings, state.learning_rate, seed
             )
@@ -445,9 +451,15 @@ class TrainingState(typing.NamedTuple):
 
 
 class TrainingSettings(typing.NamedTuple):
-    """Per-fit numbers; tensors, so a new value never triggers a retrace."""
+    """Per-call numbers; tensors, so a new value never triggers a retrace.
+
+    A fit runs its epochs in several calls (so that an interrupt is seen
+    between them); ``first_epoch`` numbers the call's first epoch within the
+    fit, which seeds its shuffling and noise.
+    """
 
     n_epochs: object
+    first_epoch: object
     batch_size: object
     seed: object
     alpha: object
@@ -496,6 +508,7 @@ def settings_to_tensors(settings, dtype):
     """``TrainingSettings`` of Python numbers as tensors of the traced dtypes."""
     dtypes = TrainingSettings(
         n_epochs="int32",
+        first_epoch="int32",
         batch_size="int32",
         seed="int32",
         alpha=dtype,
@@ -609,6 +622,12 @@ def unflatten_state(spec, flat):
     """Inverse of ``flatten_state`` for a model of ``spec``."""
     structure = state_to_arrays(initial_state(compiled_network(spec)._template))
     return tf.nest.pack_sequence_as(structure, list(flat))
+
+
+def state_layout(spec):
+    """(shape, dtype) of each array of a flattened training state of ``spec``."""
+    structure = state_to_arrays(initial_state(compiled_network(spec)._template))
+    return [(array.shape, array.dtype) for array in flatten_state(structure)]
 
 
 def state_from_arrays(arrays):

@@ -1,156 +1,73 @@
-"""Saving and loading fitted MDNRegressors without pickle.
+"""The saved-model file format: writing and reading, without pickle.
 
 A saved model is one zip file holding
 
 - ``metadata.json``: the file format and its version, the skmdn version that
-  wrote it, the estimator's parameters and its fitted scalars;
-- ``arrays.npz``: the standardisation and the optimiser state, loaded with
-  ``allow_pickle=False``;
-- ``model.keras``: the network in Keras' own format, loaded with Keras'
-  ``safe_mode=True``.
+  wrote it, the estimator's parameters, the network spec and the fitted
+  attributes that are numbers and lists;
+- ``arrays.npz``: the standardisation and the training state (plain numeric
+  arrays; no pickle);
+- ``model.keras``: the network in Keras' own format. Reading takes only its
+  weights, into a network built from the spec, after checking that it holds
+  the layers skmdn writes and nothing else.
 
-Nothing in the file can run code when it is loaded, unlike a pickle.
+What the fitted state is, and how older versions upgrade, is ``_fitted``'s
+business; this module only moves it to and from a file, and refuses a file
+that is damaged, malformed or larger than the network it describes needs,
+with ``ModelFileError``, before allocating anything of that size.
 """
 
+import io
 import json
 import os
 import tempfile
-import warnings
 import zipfile
-from numbers import Integral
+import zlib
 
 import numpy as np
 
+from . import _fitted
+from ._version import __version__
+from .exceptions import ModelFileError
+
 FORMAT = "skmdn-model"
-FORMAT_VERSION = 5
+PARTS = ("metadata.json", "arrays.npz", "model.keras")
+# Parts of Keras' model.keras, and the layers skmdn builds.
+KERAS_PARTS = {"config.json", "metadata.json", "model.weights.h5"}
+KERAS_LAYERS = {"InputLayer", "Dense", "Concatenate"}
 
-# Fitted attributes stored in metadata.json (JSON scalars and lists).
-_FITTED_SCALARS = (
-    "n_features_in_",
-    "n_outputs_",
-    "n_iter_",
-    "t_",
-    "loss_curve_",
-    "best_loss_",
-    "validation_scores_",
-    "best_validation_score_",
-    "x_noise_std_",
-    "scale_factor_",
-    "_y_is_1d",
-)
-# Fitted arrays stored in arrays.npz.
-_FITTED_ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_", "min_scale_")
+# Bounds on what a file may hold beyond its weights: metadata.json carries a
+# loss curve per epoch (about 20 bytes each), the others headers and Keras'
+# configuration.
+MAX_METADATA_BYTES = 64 * 2**20
+OVERHEAD_BYTES = 2**20
+# Zip-bomb guard: no part expands more than this (a network's weights barely
+# compress at all).
+MAX_COMPRESSION_RATIO = 100
 
 
-def _add_weight_averages(metadata, arrays):
-    """Version 1 -> 2: the training state gained a moving average of the weights.
-
-    Early stopping scores and keeps that average (bias-corrected: divided by
-    1 - decay^step). A version-1 state gets the average that makes the
-    corrected value equal its current weights, so a warm start carries on from
-    them; the fitted model itself is unchanged.
-    """
-    from . import _network
-
-    n_state = sum(name.startswith("state_") for name in arrays)
-    state = [arrays.pop(f"state_{index}") for index in range(n_state)]
-    # Flattened version-1 state: weights, Adam's step, first and second
-    # moments (one array per weight each), start and best weights, then three
-    # scalars.
-    n_weights = (n_state - 4) // 5
-    correction = 1.0 - _network.EMA_DECAY ** float(state[n_weights])
-    averages = [weight * weight.dtype.type(correction) for weight in state[:n_weights]]
-    state = state[: 3 * n_weights + 1] + averages + state[3 * n_weights + 1 :]
-    arrays |= {f"state_{index}": array for index, array in enumerate(state)}
-    return metadata | {"format_version": 2}, arrays
-
-
-def _add_input_noise(metadata, arrays):
-    """Version 2 -> 3: the input noise of the last fit became the fitted
-    attribute ``x_noise_std_`` (``x_noise_std`` gained "auto"). A version-2
-    model's parameter is always a number, which is what its fits used."""
-    fitted = metadata["fitted"] | {"x_noise_std_": float(metadata["params"]["x_noise_std"])}
-    return metadata | {"format_version": 3, "fitted": fitted}, arrays
-
-
-def _add_scale_calibration(metadata, arrays):
-    """Version 3 -> 4: the parameter ``calibrate_scales`` and the fitted
-    ``scale_factor_`` were added. A version-3 model's scales are as trained
-    (factor 1), and it keeps training without calibration: loading never
-    changes what a saved model predicts or how it trains on."""
-    params = metadata["params"] | {"calibrate_scales": False}
-    fitted = metadata["fitted"] | {"scale_factor_": 1.0}
-    return metadata | {"format_version": 4, "params": params, "fitted": fitted}, arrays
-
-
-def _add_networks(metadata, arrays):
-    """Version 4 -> 5: the parameter ``n_networks`` was added; a version-4
-    model is one network."""
-    params = metadata["params"] | {"n_networks": 1}
-    spec = metadata["spec"] | {"n_networks": 1}
-    return metadata | {"format_version": 5, "params": params, "spec": spec}, arrays
-
-
-# Upgrades of older format versions: version -> function(metadata, arrays)
-# returning those of the next version.
-_MIGRATIONS = {
-    1: _add_weight_averages,
-    2: _add_input_noise,
-    3: _add_scale_calibration,
-    4: _add_networks,
-}
-
-
-def save_model(estimator, path, overwrite=False):
-    """Write a fitted ``estimator`` to ``path``; see ``MDNRegressor.save``."""
-    from sklearn.utils.validation import check_is_fitted
-
-    from . import __version__, _network
-
-    check_is_fitted(estimator)
+def write_model(path, params, state, model, overwrite=False):
+    """Write ``params`` (JSON values), ``state`` (a current ``FittedState``) and
+    the Keras ``model`` to ``path``; see ``MDNRegressor.save``."""
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-    params = estimator.get_params()
-    if params["random_state"] is not None and not isinstance(params["random_state"], Integral):
-        warnings.warn(
-            "random_state is a RandomState instance, which is not saved; the "
-            "loaded model has random_state=None (its predictions are unaffected).",
-            UserWarning,
-        )
-        params["random_state"] = None
-    # JSON has no tuples; an int stays an int, a sequence becomes a list.
-    if not isinstance(params["hidden_layer_sizes"], Integral):
-        params["hidden_layer_sizes"] = [int(units) for units in params["hidden_layer_sizes"]]
     metadata = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": state.version,
         "skmdn_version": __version__,
         "params": params,
-        "fitted": {name: getattr(estimator, name) for name in _FITTED_SCALARS},
-        "spec": {
-            name: getattr(estimator._spec, name)
-            for name in (
-                "n_features", "n_outputs", "n_components", "n_networks", "activation", "dtype"
-            )
-        }
-        | {"hidden_layer_sizes": list(estimator._spec.hidden_layer_sizes)},
-    }
-    if hasattr(estimator, "feature_names_in_"):
-        metadata["fitted"]["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
-    arrays = {name: getattr(estimator, name) for name in _FITTED_ARRAYS}
-    arrays |= {
-        f"state_{index}": array
-        for index, array in enumerate(_network.flatten_state(estimator._training_state))
+        "fitted": state.fitted,
+        "spec": state.spec,
     }
     directory = os.path.dirname(os.path.abspath(path))
-    # Write beside the target and rename at the end, so that a failed save
-    # never leaves a half-written file where a good one was.
+    # Write beside the target and rename at the end, so that a failed or
+    # interrupted save never leaves a half-written file where a good one was.
     with tempfile.TemporaryDirectory(dir=directory) as scratch:
         keras_path = os.path.join(scratch, "model.keras")
-        estimator.model_.save(keras_path)
+        model.save(keras_path)
         arrays_path = os.path.join(scratch, "arrays.npz")
-        np.savez(arrays_path, **arrays)
+        np.savez(arrays_path, **state.arrays)
         archive_path = os.path.join(scratch, "model.skmdn")
         with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("metadata.json", json.dumps(metadata, indent=2))
@@ -159,92 +76,177 @@ def save_model(estimator, path, overwrite=False):
         os.replace(archive_path, path)
 
 
-def load(path):
-    """Load an MDNRegressor written by ``MDNRegressor.save``.
-
-    Safe for files from others: nothing in the file is executed (no pickle;
-    the network is read with Keras' ``safe_mode=True``). Files from older
-    versions of the format are upgraded; files from a newer skmdn are refused.
-
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    model : MDNRegressor
-        Predicts exactly what the saved model predicted.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> import skmdn
-    >>> from skmdn.datasets import make_inverse_sine
-    >>> X, y = make_inverse_sine(200, random_state=0)
-    >>> model = skmdn.MDNRegressor(max_iter=5, random_state=0).fit(X, y)
-    >>> path = os.path.join(tempfile.mkdtemp(), "model.skmdn")
-    >>> model.save(path)
-    >>> bool((skmdn.load(path).predict(X) == model.predict(X)).all())
-    True
-    """
-    from . import _network
-    from ._estimator import MDNRegressor
-
+def read_model(path):
+    """The parameters, checked current-version ``FittedState`` and Keras model
+    saved in ``path``; ``ModelFileError`` for any malformed file."""
     path = os.fspath(path)
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"{path} is not a saved skmdn model (not a zip file).") from error
-    with archive, tempfile.TemporaryDirectory() as scratch:
-        names = set(archive.namelist())
-        if not {"metadata.json", "arrays.npz", "model.keras"} <= names:
-            raise ValueError(f"{path} is not a saved skmdn model (missing parts).")
-        metadata = json.loads(archive.read("metadata.json"))
-        version = _check_format(metadata, path)
-        archive.extract("model.keras", scratch)
-        archive.extract("arrays.npz", scratch)
-        import keras
+    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise ModelFileError(f"{path} is not a saved skmdn model (not a zip file).") from error
+    with archive:
+        try:
+            return _read_archive(archive, path)
+        except ModelFileError as error:
+            message = str(error)
+            if not message.startswith(path):
+                message = f"{path}: {message}"
+            raise ModelFileError(message) from error.__cause__
+        except (zipfile.BadZipFile, EOFError, zlib.error, UnicodeDecodeError) as error:
+            raise ModelFileError(f"{path} is damaged: {error}") from error
+        except (json.JSONDecodeError, RecursionError) as error:
+            raise ModelFileError(f"{path}: metadata.json is not valid JSON ({error}).") from error
 
-        model = keras.saving.load_model(
-            os.path.join(scratch, "model.keras"), compile=False, safe_mode=True
+
+def _read_archive(archive, path):
+    parts = {info.filename: info for info in archive.infolist()}
+    if set(parts) != set(PARTS):
+        missing = set(PARTS) - set(parts)
+        raise ModelFileError(
+            f"{path} is not a saved skmdn model ("
+            + (f"missing parts {sorted(missing)}" if missing else f"unexpected parts {sorted(set(parts) - set(PARTS))}")
+            + ")."
         )
-        with np.load(os.path.join(scratch, "arrays.npz"), allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    while version < FORMAT_VERSION:
-        metadata, arrays = _MIGRATIONS[version](metadata, arrays)
-        version = metadata["format_version"]
+    for info in parts.values():
+        _check_compression(info, path)
+    if parts["metadata.json"].file_size > MAX_METADATA_BYTES:
+        raise ModelFileError(f"{path}: metadata.json is larger than {MAX_METADATA_BYTES} bytes.")
+    metadata = json.loads(archive.read("metadata.json"))
+    if not isinstance(metadata, dict):
+        raise ModelFileError(f"{path}: metadata.json must hold an object.")
+    version = _check_format(metadata, path)
+    params, spec, fitted = (metadata.get(key) for key in ("params", "spec", "fitted"))
+    if not isinstance(params, dict) or not isinstance(fitted, dict) or not isinstance(spec, dict):
+        raise ModelFileError(f"{path}: metadata.json lacks params, spec or fitted.")
 
-    params = dict(metadata["params"])
-    if isinstance(params["hidden_layer_sizes"], list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    estimator = MDNRegressor(**params)
-    spec = metadata["spec"]
-    estimator._spec = _network.NetworkSpec(
-        **spec | {"hidden_layer_sizes": tuple(spec["hidden_layer_sizes"])}
-    )
-    for name, value in metadata["fitted"].items():
-        setattr(estimator, name, np.asarray(value, dtype=object) if name == "feature_names_in_" else value)
-    for name in _FITTED_ARRAYS:
-        setattr(estimator, name, arrays[name])
-    n_state = sum(name.startswith("state_") for name in arrays)
-    estimator._training_state = _network.unflatten_state(
-        estimator._spec, [arrays[f"state_{index}"] for index in range(n_state)]
-    )
-    estimator.model_ = model
-    return estimator
+    # Bound every part by what the network the spec describes needs, before
+    # reading it. Older specs lack n_networks (one network).
+    sized = _fitted.check_spec({"n_networks": 1} | spec, path)
+    itemsize = np.dtype(sized["dtype"]).itemsize
+    weight_bytes = _fitted.n_weights(sized) * itemsize
+    # The training state holds six copies of the weights (the weights, Adam's
+    # two moments, their average, start and best).
+    arrays_bound = 6 * weight_bytes + 5 * 8 * (sized["n_features"] + sized["n_outputs"])
+    for name, bound in (("arrays.npz", arrays_bound), ("model.keras", weight_bytes)):
+        if parts[name].file_size > bound + OVERHEAD_BYTES:
+            raise ModelFileError(
+                f"{path}: {name} holds {parts[name].file_size:,} bytes, more than "
+                "the network it describes needs."
+            )
+    arrays = _read_arrays(archive.read("arrays.npz"), path)
+    try:
+        params, state = _fitted.upgrade(
+            params, _fitted.FittedState(version, spec, fitted, arrays)
+        )
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise ModelFileError(
+            f"{path}: its format-{version} contents cannot be upgraded ({error!r})."
+        ) from error
+
+    state, network_spec = _fitted.checked(state, path)
+    model = _read_network(archive, network_spec, path)
+    return params, state, model
+
+
+def _check_compression(info, path):
+    if info.file_size > OVERHEAD_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+        info.compress_size, 1
+    ):
+        raise ModelFileError(
+            f"{path}: {info.filename} expands {info.file_size / max(info.compress_size, 1):.0f}"
+            f"-fold, more than any saved model does (a zip bomb?)."
+        )
+
+
+def _read_arrays(data, path):
+    """The arrays of ``arrays.npz`` (bytes), each checked against its header
+    before it is allocated: numeric dtypes only, no pickle, and no more
+    elements than the bytes present hold."""
+    arrays = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as npz:
+        for info in npz.infolist():
+            name = info.filename.removesuffix(".npy")
+            if not (name in _fitted.ARRAYS or (name.startswith("state_") and name[6:].isdigit())):
+                raise ModelFileError(f"{path}: arrays.npz holds an unexpected array {name!r}.")
+            _check_compression(info, path)
+            with npz.open(info) as stream:
+                try:
+                    version = np.lib.format.read_magic(stream)
+                    read_header = {
+                        (1, 0): np.lib.format.read_array_header_1_0,
+                        (2, 0): np.lib.format.read_array_header_2_0,
+                    }.get(version)
+                    if read_header is None:
+                        raise ValueError(f"npy format version {version}")
+                    shape, _, dtype = read_header(stream, max_header_size=10_000)
+                except (ValueError, SyntaxError, TypeError) as error:
+                    raise ModelFileError(f"{path}: array {name} is malformed ({error}).") from error
+                if dtype.kind not in "fiub" or dtype.hasobject:
+                    raise ModelFileError(f"{path}: array {name} has dtype {dtype}, not a number.")
+                if np.prod(shape, dtype=np.float64) * dtype.itemsize > info.file_size:
+                    raise ModelFileError(
+                        f"{path}: array {name} claims shape {shape}, more than its "
+                        f"{info.file_size} bytes hold."
+                    )
+            with npz.open(info) as stream:
+                arrays[name] = np.lib.format.read_array(stream, allow_pickle=False)
+    return arrays
+
+
+def _read_network(archive, spec, path):
+    """A network built from ``spec`` holding the weights of ``model.keras``."""
+    from . import _network
+
+    with tempfile.TemporaryDirectory() as scratch:
+        keras_path = archive.extract("model.keras", scratch)
+        try:
+            with zipfile.ZipFile(keras_path) as inner:
+                infos = inner.infolist()
+                names = {info.filename for info in infos}
+                if not names <= KERAS_PARTS or "model.weights.h5" not in names:
+                    raise ModelFileError(f"{path}: model.keras has parts {sorted(names)}.")
+                for info in infos:
+                    _check_compression(info, path)
+                config = json.loads(inner.read("config.json")) if "config.json" in names else {}
+        except (zipfile.BadZipFile, EOFError, zlib.error, UnicodeDecodeError) as error:
+            raise ModelFileError(f"{path}: model.keras is damaged ({error}).") from error
+        except json.JSONDecodeError as error:
+            raise ModelFileError(f"{path}: model.keras has an invalid configuration.") from error
+        layers = config.get("config", {}).get("layers", []) if isinstance(config, dict) else []
+        classes = {layer.get("class_name") for layer in layers if isinstance(layer, dict)}
+        if not classes <= KERAS_LAYERS:
+            raise ModelFileError(
+                f"{path}: model.keras holds layers of classes "
+                f"{sorted(map(str, classes - KERAS_LAYERS))}, which skmdn never writes "
+                "(unsafe: refused)."
+            )
+        model = _network.build_model(spec, seed=0)
+        try:
+            model.load_weights(keras_path)
+        except Exception as error:  # Keras raises many types for bad weights.
+            raise ModelFileError(
+                f"{path}: the weights in model.keras do not fit the saved network ({error})."
+            ) from error
+    return model
 
 
 def _check_format(metadata, path):
     """The format version of a saved model, if this skmdn can read it."""
     if metadata.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a saved skmdn model (format {metadata.get('format')!r}).")
+        raise ModelFileError(
+            f"{path} is not a saved skmdn model (format {metadata.get('format')!r})."
+        )
     version = metadata.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: invalid format version {version!r}.")
+    if version > _fitted.FORMAT_VERSION:
+        raise ModelFileError(
             f"{path} was saved by skmdn {metadata.get('skmdn_version')} in model format "
-            f"version {version}; this skmdn reads versions up to {FORMAT_VERSION}. "
+            f"version {version}; this skmdn reads versions up to {_fitted.FORMAT_VERSION}. "
             "Upgrade skmdn to load it."
         )
-    if version < FORMAT_VERSION and version not in _MIGRATIONS:
-        raise ValueError(f"{path} uses model format version {version}, which cannot be upgraded.")
+    if version < _fitted.FORMAT_VERSION and version not in _fitted.MIGRATIONS:
+        raise ModelFileError(f"{path} uses model format version {version}, which cannot be upgraded.")
     return version
