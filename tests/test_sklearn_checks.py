@@ -1,12 +1,18 @@
 """scikit-learn's estimator checks, run on MDNRegressor with no expected failures."""
 
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmdn import MDNRegressor
 
 
 def _configure_for_check(estimator, check):
-    """Per-check settings, as scikit-learn passes them to its own MLPRegressor.
+    """A clone of ``estimator`` with per-check settings, as scikit-learn passes
+    them to its own MLPRegressor.
+
+    The clone matters: parametrize_with_checks hands every check the same
+    estimator object, so setting parameters on it would carry one check's
+    settings into all the checks after it.
 
     scikit-learn runs MLPRegressor's checks with ``max_iter=100`` to keep them
     fast; the checks test the API contract, not convergence, so we do the same.
@@ -27,10 +33,28 @@ def _configure_for_check(estimator, check):
         # and input noise both fits see the same data.
         params["early_stopping"] = False
         params["x_noise_std"] = 0.0
-    return estimator.set_params(**params)
+    return clone(estimator).set_params(**params)
 
 
 # The defaults, and two networks side by side (whose mixtures are joined).
 @parametrize_with_checks([MDNRegressor(random_state=0), MDNRegressor(n_networks=2, random_state=0)])
 def test_sklearn_compatible_estimator(estimator, check):
     check(_configure_for_check(estimator, check))
+
+
+def test_each_check_gets_its_own_configured_copy():
+    """The sample-weight check's settings stay with that check: the shared
+    estimator, and so every later check, keeps the defaults."""
+
+    def check_sample_weight_equivalence_on_dense_data(name, estimator):
+        pass  # stands in for scikit-learn's check of that name
+
+    shared = MDNRegressor(random_state=0)
+    configured = _configure_for_check(shared, check_sample_weight_equivalence_on_dense_data)
+    assert configured is not shared
+    assert (configured.dtype, configured.early_stopping, configured.x_noise_std) == (
+        "float64", False, 0.0
+    )
+    assert shared.get_params() == MDNRegressor(random_state=0).get_params()
+    later = _configure_for_check(shared, lambda name, estimator: None)
+    assert later.get_params() == MDNRegressor(random_state=0, max_iter=100).get_params()
