@@ -1,5 +1,6 @@
 """save / skmdn.load: exact, safe, versioned, and never destroys a saved file."""
 
+import io
 import json
 import os
 import pickle
@@ -13,6 +14,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import skmdn
+from skmdn.exceptions import ModelFileError
 from skmdn.datasets import make_inverse_sine
 
 
@@ -234,3 +236,243 @@ def test_pickle_from_before_scale_calibration_predicts_as_trained(fitted, tmp_pa
     assert_array_equal(old.predict_dist(X).scales, as_trained.predict_dist(X).scales)
     # A current pickle keeps its own setting and factor.
     assert pickle.loads(pickle.dumps(model)).scale_factor_ == model.scale_factor_ > 1
+
+
+# -- damaged and crafted files ---------------------------------------------------------
+
+
+def _rewrite_part(source, target, name, change):
+    """Copy the model file ``source`` to ``target`` with part ``name``'s bytes
+    replaced by ``change(bytes)``."""
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(
+        target, "w", compression=zipfile.ZIP_DEFLATED
+    ) as out:
+        for part in archive.namelist():
+            data = archive.read(part)
+            out.writestr(part, change(data) if part == name else data)
+
+
+def _rewrite_npz(source, target, change):
+    """As ``_rewrite_part`` for arrays.npz, with ``change(dict of arrays)``."""
+
+    def rewrite(data):
+        with np.load(io.BytesIO(data)) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        buffer = io.BytesIO()
+        np.savez(buffer, **change(arrays))
+        return buffer.getvalue()
+
+    _rewrite_part(source, target, "arrays.npz", rewrite)
+
+
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory):
+    path = tmp_path_factory.mktemp("saved") / "model.skmdn"
+    fitted[0].save(path)
+    return path
+
+
+def test_bit_flips_never_give_another_model_or_a_foreign_error(fitted, saved, tmp_path):
+    """A damaged file raises ModelFileError, or (a flip in a field that no
+    reader uses: a timestamp) loads the very same model."""
+    model, X, _ = fitted
+    original = saved.read_bytes()
+    expected = model.predict(X)
+    refused = 0
+    for position in np.linspace(0, len(original) - 1, 40).astype(int):
+        damaged = bytearray(original)
+        damaged[position] ^= 0x10
+        path = tmp_path / f"flip_{position}.skmdn"
+        path.write_bytes(bytes(damaged))
+        try:
+            loaded = skmdn.load(path)
+        except ModelFileError as error:
+            assert str(path) in str(error)
+            refused += 1
+        else:
+            assert_array_equal(loaded.predict(X), expected)
+    # Most of the file is compressed data under a checksum.
+    assert refused >= 30
+
+
+def test_truncated_file_is_refused(saved, tmp_path):
+    data = saved.read_bytes()
+    for length in (0, 10, len(data) // 2, len(data) - 10):
+        (tmp_path / "short.skmdn").write_bytes(data[:length])
+        with pytest.raises(ModelFileError):
+            skmdn.load(tmp_path / "short.skmdn")
+
+
+def test_invalid_json_is_refused(saved, tmp_path):
+    target = tmp_path / "json.skmdn"
+    _rewrite_part(saved, target, "metadata.json", lambda data: data[:-20])
+    with pytest.raises(ModelFileError, match="metadata.json is not valid JSON"):
+        skmdn.load(target)
+    _rewrite_part(saved, target, "metadata.json", lambda data: b"[1, 2]")
+    with pytest.raises(ModelFileError, match="must hold an object"):
+        skmdn.load(target)
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("__class__", "MDNRegressor"),
+        ("__dict__", {}),
+        ("predict", 1),
+        ("model_", None),
+        ("_spec", None),
+        ("anything_", 1),
+    ],
+)
+def test_unknown_fitted_fields_are_refused(saved, tmp_path, key, value):
+    """metadata.json's fitted section sets only the known attributes."""
+    target = tmp_path / "crafted.skmdn"
+    _rewrite_metadata(saved, target, lambda metadata: metadata["fitted"].update({key: value}))
+    with pytest.raises(ModelFileError, match="unexpected fitted attributes"):
+        skmdn.load(target)
+
+
+@pytest.mark.parametrize(
+    "section, key, value, message",
+    [
+        ("fitted", "n_iter_", "200", "n_iter_ must be an integer"),
+        ("fitted", "n_iter_", 3, "one entry per epoch"),
+        ("fitted", "loss_curve_", "abc", "loss_curve_ must be a list"),
+        ("fitted", "loss_curve_", [float("nan")] * 200, "finite number"),
+        ("fitted", "scale_factor_", -1.0, "scale_factor_ must be"),
+        ("fitted", "_y_is_1d", "yes", "_y_is_1d must be true or false"),
+        ("fitted", "n_features_in_", 2, "disagrees with the network"),
+        ("spec", "activation", "gelu", "activation must be one of"),
+        ("spec", "hidden_layer_sizes", [100_000, 100_000], "more than the"),
+        ("spec", "n_components", 4, "must have shape"),
+        ("spec", "extra", 1, "exactly the fields"),
+        ("params", "n_components", -3, "n_components"),
+        ("params", "not_a_parameter", 1, "unexpected parameters"),
+        (None, "format_version", "5", "invalid format version"),
+    ],
+)
+def test_ill_typed_fields_are_refused(saved, tmp_path, section, key, value, message):
+    target = tmp_path / "crafted.skmdn"
+
+    def change(metadata):
+        (metadata if section is None else metadata[section])[key] = value
+
+    _rewrite_metadata(saved, target, change)
+    with pytest.raises(ModelFileError, match=message):
+        skmdn.load(target)
+
+
+def test_arrays_of_the_wrong_shape_dtype_or_value_are_refused(saved, tmp_path):
+    target = tmp_path / "arrays.skmdn"
+    changes = {
+        "must have shape": lambda arrays: arrays | {"x_mean_": np.zeros(3)},
+        "dtype float64": lambda arrays: arrays | {"y_scale_": np.ones(1, np.float32)},
+        "must be positive": lambda arrays: arrays | {"x_scale_": np.zeros(1)},
+        "not finite": lambda arrays: arrays | {"y_mean_": np.array([np.inf])},
+        "missing": lambda arrays: {k: v for k, v in arrays.items() if k != "state_3"},
+        "unexpected array": lambda arrays: arrays | {"evil": np.zeros(1)},
+    }
+    for message, change in changes.items():
+        _rewrite_npz(saved, target, change)
+        with pytest.raises(ModelFileError, match=message):
+            skmdn.load(target)
+
+
+def test_object_arrays_are_refused(saved, tmp_path):
+    target = tmp_path / "pickled.skmdn"
+
+    def change(data):
+        buffer = io.BytesIO()
+        np.savez(buffer, x_mean_=np.array([{"a": 1}], dtype=object))
+        return buffer.getvalue()
+
+    _rewrite_part(saved, target, "arrays.npz", change)
+    with pytest.raises(ModelFileError, match="not a number"):
+        skmdn.load(target)
+
+
+def test_a_huge_array_header_is_refused_before_allocating(saved, tmp_path):
+    """An npy header claiming 10^12 elements, followed by a few bytes."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+    )
+    target = tmp_path / "huge.skmdn"
+
+    def change(data):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as npz, zipfile.ZipFile(buffer, "w") as out:
+            for info in npz.infolist():
+                payload = npz.read(info)
+                if info.filename == "x_mean_.npy":
+                    payload = b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"\0" * 64
+                out.writestr(info.filename, payload)
+        return buffer.getvalue()
+
+    _rewrite_part(saved, target, "arrays.npz", change)
+    with pytest.raises(ModelFileError, match="claims shape"):
+        skmdn.load(target)
+
+
+def test_a_zip_bomb_is_refused_unread(saved, tmp_path):
+    """64 MiB of zeros, compressed a thousandfold, in place of the arrays."""
+    target = tmp_path / "bomb.skmdn"
+    _rewrite_part(saved, target, "arrays.npz", lambda data: bytes(64 * 2**20))
+    with pytest.raises(ModelFileError, match="expands|more than the network"):
+        skmdn.load(target)
+
+
+def test_extra_parts_are_refused(saved, tmp_path):
+    target = tmp_path / "extra.skmdn"
+    with zipfile.ZipFile(saved) as archive, zipfile.ZipFile(target, "w") as out:
+        for part in archive.namelist():
+            out.writestr(part, archive.read(part))
+        out.writestr("payload.py", "print('hi')")
+    with pytest.raises(ModelFileError, match="unexpected parts"):
+        skmdn.load(target)
+
+
+def test_weights_of_another_network_are_refused(fitted, saved, tmp_path):
+    X, y = make_inverse_sine(100, random_state=1)
+    other = skmdn.MDNRegressor(n_components=3, hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+    other.save(tmp_path / "other.skmdn")
+    with zipfile.ZipFile(tmp_path / "other.skmdn") as archive:
+        weights = archive.read("model.keras")
+    target = tmp_path / "mixed.skmdn"
+    _rewrite_part(saved, target, "model.keras", lambda data: weights)
+    with pytest.raises(ModelFileError, match="do not fit the saved network"):
+        skmdn.load(target)
+
+
+def test_a_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        skmdn.load(tmp_path / "nothing.skmdn")
+
+
+def test_an_interrupted_save_leaves_the_old_file(fitted, saved, tmp_path, monkeypatch):
+    """Ctrl-C while the archive is written: the old file stays as it was and
+    no temporary files are left behind."""
+    model, X, _ = fitted
+    path = tmp_path / "model.skmdn"
+    path.write_bytes(saved.read_bytes())
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(path, overwrite=True)
+    assert path.read_bytes() == saved.read_bytes()
+    assert os.listdir(tmp_path) == ["model.skmdn"]
+    monkeypatch.undo()
+    assert_array_equal(skmdn.load(path).predict(X), model.predict(X))
+
+
+def test_a_crafted_pickle_state_is_checked_too(fitted):
+    """Unpickling runs the same checks (pickles are never safe from others;
+    this catches a damaged or hand-edited state)."""
+    model, _, _ = fitted
+    state = model.__getstate__()
+    state["_fitted_state"].fitted["predict"] = 1
+    with pytest.raises(ModelFileError, match="unexpected fitted attributes"):
+        skmdn.MDNRegressor.__new__(skmdn.MDNRegressor).__setstate__(state)
