@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _num_samples,
     check_array,
     check_is_fitted,
     validate_data,
@@ -49,6 +50,11 @@ CALIBRATION_ROWS = 10_000
 # Fewer validation rows than this leave the scales as trained: the factor's
 # standard error would exceed about 15% (1 / sqrt(2 n) in log scale).
 MIN_CALIBRATION_ROWS = 20
+
+# predict, sample, log_likelihood and the quantile and interval methods work
+# through the rows in blocks whose mixtures hold about this many numbers
+# (32 MiB per float64 array), whatever the number of rows asked for.
+PREDICT_BLOCK_VALUES = 2**22
 
 # Training runs in compiled calls of about this many seconds: short enough
 # that an interrupt stops a fit promptly, long enough that the calls' own
@@ -903,10 +909,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             Weights, means and scales of each row's mixture in the original
             units of y.
         """
+        check_is_fitted(self)
+        return self._distribution(validate_data(self, X, reset=False, dtype=np.float64))
+
+    def _distribution(self, X):
+        """``predict_dist`` of a validated float64 ``X``."""
         from . import _network
 
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
         log_weights, means, scales = _network.predict_parameters(
             self.model_, self._spec, (X - self.x_mean_) / self.x_scale_,
             self.min_scale_ / self.y_scale_, self.scale_factor_,
@@ -918,6 +927,27 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # The distribution renormalises the weights in float64 (the network's
         # float32 softmax sums to one only to float32 rounding).
         return GaussianMixtureDistribution(np.exp(log_weights), means, scales)
+
+    def _by_blocks(self, X, function, y=None):
+        """``function(dist[, y])`` over blocks of rows of X, the results joined.
+
+        A block's mixtures hold about ``PREDICT_BLOCK_VALUES`` numbers each, so
+        a request of many rows needs memory for its result, not for every
+        row's mixture at once. Each row's result does not depend on the
+        blocks (the network itself always runs on fixed-size blocks).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        per_row = self._spec.n_networks * self._spec.n_components * self.n_outputs_
+        step = max(1, PREDICT_BLOCK_VALUES // per_row)
+        blocks = [slice(start, start + step) for start in range(0, max(X.shape[0], 1), step)]
+        results = [
+            function(self._distribution(X[rows]), *(() if y is None else (y[rows],)))
+            for rows in blocks
+        ]
+        if isinstance(results[0], tuple):
+            return tuple(np.concatenate(parts) for parts in zip(*results))
+        return np.concatenate(results)
 
     def predict(self, X, return_std=False):
         """Conditional mode: the most probable y for each row of X.
@@ -937,10 +967,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             Only with ``return_std=True``: per-output standard deviation of
             the predicted mixture (it includes the spread between branches).
         """
-        dist = self.predict_dist(X)
         if return_std:
-            return dist.mode(), dist.std()
-        return dist.mode()
+            return self._by_blocks(X, lambda dist: (dist.mode(), dist.std()))
+        return self._by_blocks(X, lambda dist: dist.mode())
 
     def predict_quantiles(self, X, quantiles=(0.05, 0.5, 0.95)):
         """Quantiles of p(y | x) (of each output's marginal) for each row.
@@ -957,7 +986,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         quantiles : ndarray of shape (n_samples, n_quantiles), with a trailing
             n_outputs axis for multi-output y; (n_samples,) for a scalar level.
         """
-        return self.predict_dist(X).ppf(quantiles)
+        return self._by_blocks(X, lambda dist: dist.ppf(quantiles))
 
     def predict_interval(self, X, coverage=0.9):
         """Central prediction interval holding ``coverage`` of p(y | x).
@@ -976,8 +1005,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         intervals : ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
             Lower and upper ends.
         """
-        lower, upper = self.predict_dist(X).interval(coverage)
-        return np.stack([lower, upper], axis=-1)
+        return self._by_blocks(
+            X, lambda dist: np.stack(dist.interval(coverage), axis=-1)
+        )
 
     def sample(
         self, X, n_samples=1, random_state=None, temperature=1.0, sigma_temperature=1.0
@@ -1002,11 +1032,16 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 (n_rows, n_samples, n_outputs)
             The first for a model fitted on 1-D y.
         """
-        return self.predict_dist(X).sample(
-            n_samples,
-            random_state=random_state,
-            temperature=temperature,
-            sigma_temperature=sigma_temperature,
+        # One generator for every block: a seed gives each block new draws.
+        rng = check_random_state(random_state)
+        return self._by_blocks(
+            X,
+            lambda dist: dist.sample(
+                n_samples,
+                random_state=rng,
+                temperature=temperature,
+                sigma_temperature=sigma_temperature,
+            ),
         )
 
     def log_likelihood(self, X, y):
@@ -1021,15 +1056,18 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         -------
         log_likelihood : ndarray of shape (n_samples,)
         """
-        dist = self.predict_dist(X)
+        check_is_fitted(self)
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         y = y.reshape(y.shape[0], -1)
-        if y.shape != (len(dist), self.n_outputs_):
+        n_rows = _num_samples(X)
+        if y.shape != (n_rows, self.n_outputs_):
             raise ValueError(
-                f"y has shape {y.shape}, but X has {len(dist)} rows and the "
+                f"y has shape {y.shape}, but X has {n_rows} rows and the "
                 f"model predicts {self.n_outputs_} output(s)."
             )
-        return dist.log_prob(y[:, 0] if self._y_is_1d else y)
+        return self._by_blocks(
+            X, lambda dist, y: dist.log_prob(y[:, 0] if self._y_is_1d else y), y
+        )
 
     def score(self, X, y, sample_weight=None):
         """Mean log-likelihood of y under p(y | x) (higher is better).

@@ -366,3 +366,121 @@ def test_a_failed_fit_leaves_a_fitted_model_as_it_was(data):
     model.set_params(warm_start=False, hidden_layer_sizes=(16,))
     assert model.__dict__.keys() == state.keys()
     assert_array_equal(model.predict(X), before)
+
+
+# -- divergence injected at any point ---------------------------------------------------------
+
+
+class PoisoningNetwork(InterruptingNetwork):
+    """A compiled network whose training call number ``at`` starts from
+    weights that are NaN: that call's first epoch diverges, as it would after
+    an overflow."""
+
+    def train(self, state, *args):
+        self.calls += 1
+        if self.calls == self._at:
+            state = state._replace(weights=[w * np.nan for w in state.weights])
+        return self._network.train(state, *args)
+
+
+def poison_on_call(monkeypatch, at):
+    compiled = _network.compiled_network
+    monkeypatch.setattr(
+        _network, "compiled_network", lambda spec: PoisoningNetwork(compiled(spec), at)
+    )
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+@pytest.mark.parametrize("at", [2, 7])
+def test_divergence_mid_fit_keeps_finite_weights(data, monkeypatch, early_stopping, at):
+    X, y = data
+    monkeypatch.setattr(estimator_module, "CALL_SECONDS", 0.0)  # one epoch a call
+    poison_on_call(monkeypatch, at)
+    model = MDNRegressor(**BASE, early_stopping=early_stopping)
+    with pytest.warns(UserWarning, match=f"diverged in epoch {at}"):
+        model.fit(X, y)
+    assert model.n_iter_ == len(model.loss_curve_) == at - 1
+    assert np.all(np.isfinite(model.predict(X)))
+    assert np.isfinite(model.score(X, y))
+
+
+def test_divergence_in_the_first_epoch_of_a_fresh_fit_raises_and_changes_nothing(
+    data, monkeypatch
+):
+    X, y = data
+    model = MDNRegressor(**BASE).fit(X, y)
+    before = model.predict(X)
+    poison_on_call(monkeypatch, 1)
+    with pytest.raises(FloatingPointError, match="learning_rate_init"):
+        model.fit(X, y)
+    assert_array_equal(model.predict(X), before)
+
+
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_divergence_when_continuing_keeps_the_model_usable(data, monkeypatch, how):
+    X, y = data
+    model = MDNRegressor(**BASE, early_stopping=False).fit(X, y)
+    n_iter = model.n_iter_
+    poison_on_call(monkeypatch, 1)
+    with pytest.warns(UserWarning, match="diverged"):
+        if how == "partial_fit":
+            model.partial_fit(X, y)
+        else:
+            model.set_params(warm_start=True).fit(X, y)
+    assert model.n_iter_ == n_iter
+    assert np.all(np.isfinite(model.predict(X)))
+    assert np.isfinite(model.score(X, y))
+
+
+# -- large prediction requests ----------------------------------------------------------------
+
+
+def test_prediction_in_blocks_equals_prediction_at_once(data, monkeypatch):
+    """Blocks of 7 rows give what one block gives, row for row."""
+    X, y = data
+    model = MDNRegressor(**BASE).fit(X, y)
+    methods = {
+        "predict": lambda: model.predict(X, return_std=True),
+        "log_likelihood": lambda: model.log_likelihood(X, y),
+        "quantiles": lambda: model.predict_quantiles(X, [0.1, 0.5]),
+        "median": lambda: model.predict_quantiles(X, 0.5),
+        "interval": lambda: model.predict_interval(X, 0.8),
+        "score": lambda: model.score(X, y),
+    }
+    at_once = {name: method() for name, method in methods.items()}
+    monkeypatch.setattr(estimator_module, "PREDICT_BLOCK_VALUES", 7 * 3)
+    for name, method in methods.items():
+        np.testing.assert_array_equal(method(), at_once[name], err_msg=name)
+    dist = model.predict_dist(X)
+    np.testing.assert_array_equal(at_once["median"], dist.ppf(0.5))
+    # Samples: every block draws anew from the one generator.
+    draws = model.sample(X, n_samples=2000, random_state=0)
+    assert draws.shape == (200, 2000)
+    assert not np.array_equal(draws[:7], draws[7:14])
+    np.testing.assert_allclose(draws.mean(axis=1), dist.mean(), atol=0.1)
+
+
+def test_large_prediction_requests_use_memory_for_their_result_only(data, monkeypatch):
+    """Peak numpy memory of predict on 200,000 rows, with blocks of 2^14
+    mixture values against one block: the whole mixture (weights, means and
+    scales of every row in float64, and their temporaries) is never held."""
+    import tracemalloc
+
+    X, y = data
+    model = MDNRegressor(**BASE).fit(X, y)
+    big = np.random.RandomState(0).normal(size=(200_000, 3))
+
+    def peak():
+        tracemalloc.start()
+        try:
+            model.predict(big)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    monkeypatch.setattr(estimator_module, "PREDICT_BLOCK_VALUES", 2**40)
+    whole = peak()
+    monkeypatch.setattr(estimator_module, "PREDICT_BLOCK_VALUES", 2**14)
+    blocked = peak()
+    # X itself (4.8 MB) and the result (1.6 MB) are needed either way.
+    assert blocked < 12e6 < whole
