@@ -322,31 +322,45 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         split. An int gives identical results for identical data.
 
     verbose : bool, default=False
-        Print the loss (and validation log-likelihood) after every epoch and,
-        once a fit has run for a second, the time elapsed and the most it can
-        still take. With ``verbose=False`` nothing is printed (TensorFlow's
+        Print the loss (and validation log-likelihood) of every epoch, a few
+        epochs at a time, and, once a fit has run for a second, the time
+        elapsed and the most it can still take. Printing does not change the
+        fitted model. With ``verbose=False`` nothing is printed (TensorFlow's
         start-up log lines included).
 
     warm_start : bool, default=False
-        Continue from the previous fit's weights and optimiser state.
+        Continue from the previous fit's weights and Adam moments. Each fit is
+        still a run of its own: the step size starts at
+        ``learning_rate_init``, and early stopping keeps the best weights of
+        this fit's epochs (on its own validation split). The architecture,
+        ``dtype`` and ``early_stopping`` must stay as they were.
 
     Attributes
     ----------
     loss_curve_ : list of float
-        Training loss per epoch: mean negative log-likelihood of the
-        standardised targets plus the L2 penalty (with several networks, the
-        mean of their losses).
+        Training loss of every epoch since the model was initialised (by a
+        ``fit`` without ``warm_start``, or the first ``partial_fit``): mean
+        negative log-likelihood of the standardised targets plus the L2
+        penalty (with several networks, the mean of their losses).
     best_loss_ : float or None
-        Lowest training loss; None with ``early_stopping=True``.
+        Lowest training loss since the training loss became the stopping
+        criterion: of the last ``fit`` without early stopping and the
+        ``partial_fit`` calls after it, or of the ``partial_fit`` calls since
+        the last fit with early stopping. None while that fit's validation
+        score is the criterion.
     validation_scores_ : list of float or None
-        Validation mean log-likelihood per epoch, in the original units of
-        y, before ``calibrate_scales``; None unless ``early_stopping=True``.
+        Validation mean log-likelihood of every early-stopping epoch since the
+        model was initialised, in the original units of y, before
+        ``calibrate_scales``; ``partial_fit`` adds none. None for a model
+        fitted without early stopping.
     best_validation_score_ : float or None
-        Best of ``validation_scores_``; None unless ``early_stopping=True``.
+        Best validation log-likelihood of the last fit with early stopping
+        (the score of the weights it kept); ``partial_fit`` leaves it as it
+        is. None if no fit used early stopping.
     n_iter_ : int
-        Epochs run.
+        Epochs run since the model was initialised; ``len(loss_curve_)``.
     t_ : int
-        Training samples seen during fitting.
+        Training samples seen since the model was initialised.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -377,6 +391,14 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     Notes
     -----
+    Interrupting a fit (Ctrl-C, Jupyter's stop button) stops it within about
+    a second, or one epoch where an epoch takes longer: the model keeps the
+    weights reached (with early stopping, the best so far), is usable and
+    can be trained on with ``warm_start=True``; a ``UserWarning`` says so and
+    the ``KeyboardInterrupt`` goes on to the caller. A fit interrupted before
+    its first epoch ended, and any fit that fails, leaves the estimator as
+    it was before the call.
+
     ``score`` is the mean log-likelihood, not R^2: higher is better, so
     ``GridSearchCV`` and ``cross_val_score`` select the best density model by
     default. For that reason the estimator carries the ``poor_score`` tag:
@@ -499,8 +521,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         """Update the model with one epoch over (X, y), for data in chunks.
 
         As MLPRegressor's: the first call initialises the model, later calls
-        continue from it; ``max_iter``, ``tol`` and ``early_stopping`` are
-        not used. The standardisation of X and y is fixed from the first
+        continue from it; ``max_iter`` and ``early_stopping`` are not used.
+        Consecutive calls are one run: the step size (lowered by
+        ``learning_rate="adaptive"``), the best training loss and the count
+        of epochs without improvement by ``tol`` carry from call to call. The standardisation of X and y is fixed from the first
         chunk, so make that chunk representative (shuffle the data) or
         standardise the data yourself beforehand.
 
