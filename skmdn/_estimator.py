@@ -2,6 +2,8 @@
 
 import math
 import os
+import signal
+import threading
 import time
 import warnings
 from numbers import Integral, Real
@@ -131,6 +133,35 @@ def _progress(elapsed, n_done, n_total):
         return ""
     remaining = elapsed / n_done * (n_total - n_done)
     return f", {elapsed:.1f} s elapsed, at most {remaining:.1f} s left"
+
+
+class _InterruptRequests:
+    """While a fit trains: Ctrl-C (SIGINT) sets ``made`` instead of raising,
+    so that training stops between two compiled calls, with its records
+    consistent. A second Ctrl-C raises at once. Installed only in the main
+    thread, and only over Python's default handler."""
+
+    def __init__(self):
+        self.made = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.made:
+            raise KeyboardInterrupt
+        self.made = True
+
+    def __enter__(self):
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 def _rows_tensor(values, rows, dtype, mean=None, scale=None):
@@ -775,38 +806,49 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # them; the first calls are short, the length then adapts to the
         # measured speed.
         n_epochs = 1
-        try:
-            while n_done < max_iter and not (diverged or stopped):
-                call_started = time.perf_counter()
-                n_epochs = min(n_epochs, max_iter - n_done)
-                call = _network.TrainingSettings(
-                    n_epochs=n_epochs, first_epoch=n_done, **settings
-                )
-                state, call_losses, call_scores, diverged, stopped = network.train(
-                    state, data, validation, _network.settings_to_tensors(call, self._spec.dtype)
-                )
-                diverged, stopped = bool(diverged), bool(stopped)
-                call_losses = call_losses.numpy().tolist()
-                call_scores = call_scores.numpy().tolist()
-                if self.verbose:
-                    elapsed = time.perf_counter() - started
-                    for offset, (loss, score) in enumerate(zip(call_losses, call_scores)):
-                        message = f"Iteration {self.n_iter_ + n_done + offset + 1}, loss = {loss:.8f}"
-                        if early_stopping:
-                            message += f", validation log-likelihood = {score:.8f}"
-                        print(message + _progress(elapsed, n_done + len(call_losses), max_iter))
-                n_done += len(call_losses)
-                losses += call_losses
-                scores += call_scores
-                seconds = time.perf_counter() - call_started
-                n_epochs = max(
-                    1, min(4 * n_epochs, int(n_epochs * CALL_SECONDS / max(seconds, 1e-6)))
-                )
-        except KeyboardInterrupt:
-            if n_done == 0:
-                raise
-            interrupted = True
-
+        with _InterruptRequests() as requests:
+            try:
+                while n_done < max_iter and not (diverged or stopped or interrupted):
+                    call_started = time.perf_counter()
+                    n_epochs = min(n_epochs, max_iter - n_done)
+                    call = _network.TrainingSettings(
+                        n_epochs=n_epochs, first_epoch=n_done, **settings
+                    )
+                    state, call_losses, call_scores, diverged, stopped = network.train(
+                        state, data, validation,
+                        _network.settings_to_tensors(call, self._spec.dtype),
+                    )
+                    diverged, stopped = bool(diverged), bool(stopped)
+                    call_losses = call_losses.numpy().tolist()
+                    call_scores = call_scores.numpy().tolist()
+                    if self.verbose:
+                        elapsed = time.perf_counter() - started
+                        for offset, (loss, score) in enumerate(zip(call_losses, call_scores)):
+                            message = (
+                                f"Iteration {self.n_iter_ + n_done + offset + 1}, "
+                                f"loss = {loss:.8f}"
+                            )
+                            if early_stopping:
+                                message += f", validation log-likelihood = {score:.8f}"
+                            print(message + _progress(elapsed, n_done + len(call_losses), max_iter))
+                    losses += call_losses
+                    scores += call_scores
+                    n_done = len(losses)
+                    seconds = time.perf_counter() - call_started
+                    n_epochs = max(
+                        1, min(4 * n_epochs, int(n_epochs * CALL_SECONDS / max(seconds, 1e-6)))
+                    )
+                    interrupted = requests.made
+            except KeyboardInterrupt:
+                # Raised where skmdn's handler is not installed (another
+                # thread's fit, a handler of the application's own), or by
+                # a second Ctrl-C during a long call.
+                n_done = len(losses)
+                if n_done == 0:
+                    raise
+                interrupted = True
+        # A request made during the last call is honoured too.
+        interrupted = interrupted or requests.made
         self.loss_curve_ = self.loss_curve_ + losses
         if early_stopping:
             self.validation_scores_ = self.validation_scores_ + scores
