@@ -2,22 +2,50 @@
 scikit-learn's model selection, and the estimator's prediction conveniences.
 
 CRPS is checked against the Gaussian closed form, Monte Carlo and numerical
-integration of its definition; PIT against scipy and uniformity; the simple
-measures against hand-computed values. Models are small (200 rows of
-make_inverse_sine, 30 epochs of a 16-unit layer) and fitted once per module.
+integration of its definition, and its blocked computation against the
+unblocked formula and a memory bound; PIT against scipy and uniformity; the
+weighted KS distance against scipy and repeated values; the simple measures
+against hand-computed values. The scorers are checked inside meta-estimators
+(searches, pipelines, TransformedTargetRegressor) against the distribution
+worked out here, with sample weights (also under metadata routing) against
+repeated rows, and for one predict_dist per evaluation. Models are small (200
+rows of make_inverse_sine, 5 or 30 epochs of a 16-unit layer); the shared
+ones are fitted once per module.
 """
 
+import copy
 import math
+import os
+import pickle
+import tracemalloc
 
 import numpy as np
 import pytest
+import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.integrate import quad
+from scipy.special import ndtr
 from scipy.stats import kstest, norm
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.ensemble import BaggingRegressor
 from sklearn.linear_model import LinearRegression
-from sklearn.model_selection import GridSearchCV, KFold, cross_validate
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.metrics import check_scoring, r2_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    RandomizedSearchCV,
+    cross_val_score,
+    cross_validate,
+)
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 
 from skmdn import GaussianMixtureDistribution, MDNRegressor
 from skmdn import metrics
@@ -29,6 +57,9 @@ from mixture_helpers import random_mixtures
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=30, random_state=0)
+# For the meta-estimator tests, which fit many models: what is checked does
+# not depend on how well they fit.
+TINY = dict(SMALL, max_iter=5)
 
 
 def draw_per_row(weights, means, scales, n_draws, rng):
@@ -156,6 +187,72 @@ def test_crps_rejects_y_of_wrong_length():
         metrics.crps(np.zeros(4), dist)
 
 
+def crps_unblocked(y, weights, means, scales):
+    """The CRPS formula over all rows at once, (n, K, K, d) temporaries and
+    all (as skmdn computed it before blocking): y (n, d), means (n, K, d)."""
+
+    def term(difference, scale):
+        z = difference / scale
+        return 2.0 * scale * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) + difference * (2.0 * ndtr(z) - 1.0)
+
+    to_observation = np.einsum("nk,nkd->nd", weights, term(means - y[:, None, :], scales))
+    between = term(
+        means[:, :, None, :] - means[:, None, :, :],
+        np.sqrt(scales[:, :, None, :] ** 2 + scales[:, None, :, :] ** 2),
+    )
+    return to_observation - 0.5 * np.einsum("nk,nj,nkjd->nd", weights, weights, between)
+
+
+def test_crps_in_blocks_equals_the_unblocked_formula(monkeypatch):
+    """With a budget of 3 rows per block (103 rows: 35 blocks, the last one
+    short), 1-D and multi-output, the result equals the unblocked formula
+    computed here to the last bit (each row's arithmetic is the same); the
+    spy on _map_blocks shows that the rows were indeed split. Zero rows give
+    an empty result of the right shape."""
+    block_counts, map_blocks = [], metrics._map_blocks
+
+    def spy(function, blocks):
+        block_counts.append(len(blocks))
+        return map_blocks(function, blocks)
+
+    monkeypatch.setattr(metrics, "_map_blocks", spy)
+    for n_components, n_outputs, seed in ((3, None, 20), (5, 2, 21), (1, None, 22)):
+        weights, means, scales = random_mixtures(103, n_components, n_outputs=n_outputs, seed=seed)
+        d = 1 if n_outputs is None else n_outputs
+        y = np.random.default_rng(seed).normal(scale=2.0, size=(103, d))
+        monkeypatch.setattr(metrics, "_CRPS_BLOCK_ELEMENTS", 3 * n_components**2 * d * (os.cpu_count() or 1))
+        dist = GaussianMixtureDistribution(weights, means, scales)
+        result = metrics.crps(y[:, 0] if n_outputs is None else y, dist)
+        # The distribution's own (renormalised) weights, as crps uses them.
+        expected = crps_unblocked(y, dist.weights, dist.means, dist.scales)
+        assert_array_equal(result, expected[:, 0] if n_outputs is None else expected)
+        assert block_counts[-1] == 35
+    empty = GaussianMixtureDistribution(np.ones((0, 2)) / 2, np.zeros((0, 2)), np.ones((0, 2)))
+    assert metrics.crps(np.zeros(0), empty).shape == (0,)
+
+
+def test_crps_memory_is_bounded_for_many_rows():
+    """20,000 rows of 25 components: one (n, K, K) float64 temporary of the
+    unblocked formula is 100 MB (it held some 570 MB at its peak). Blocked,
+    the peak of new allocations seen by tracemalloc (numpy reports its
+    buffers to it) stays under 40 MB, whatever the number of cores; the
+    result equals the unblocked formula on the first 300 rows."""
+    weights, means, scales = random_mixtures(20_000, 25, seed=23)
+    y = np.random.default_rng(24).normal(scale=2.0, size=20_000)
+    dist = GaussianMixtureDistribution(weights, means, scales)
+    tracemalloc.start()
+    try:
+        result = metrics.crps(y, dist)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.shape == (20_000,)
+    assert peak < 40e6, f"peak {peak / 1e6:.1f} MB"
+    head = slice(0, 300)
+    expected = crps_unblocked(y[head, None], dist.weights[head], dist.means[head], dist.scales[head])
+    assert_array_equal(result[head], expected[:, 0])
+
+
 # -- PIT ------------------------------------------------------------------------------
 
 
@@ -190,6 +287,35 @@ def test_pit_multi_output_shape_and_uniformity():
     assert_allclose(values, dist.cdf(y), rtol=0, atol=0)
     for j in range(2):
         assert kstest(values[:, j], "uniform").pvalue > 0.01
+
+
+def test_weighted_ks_distance_hand_computed():
+    """Values 0.2 and 0.6 with weights 3 and 1: the weighted CDF is 0.75 on
+    [0.2, 0.6) and 1 from 0.6, so the distance is max(0.75 - 0.2, 1 - 0.6,
+    0.2 - 0) = 0.55 (unweighted: max(0.5 - 0.2, 1 - 0.6, 0.6 - 0.5) = 0.4).
+    Negative weights, a zero total or a wrong length are refused."""
+    assert metrics._ks_distance_from_uniform([0.6, 0.2], [1, 3]) == pytest.approx(0.55, abs=1e-15)
+    assert metrics._ks_distance_from_uniform([0.6, 0.2]) == pytest.approx(0.4, abs=1e-15)
+    for bad in ([1, -1], [0, 0], [1, 2, 3]):
+        with pytest.raises(ValueError, match="sample_weight"):
+            metrics._ks_distance_from_uniform([0.6, 0.2], bad)
+
+
+def test_weighted_ks_distance_matches_scipy_and_repeated_values():
+    """Unit weights (or none): scipy's kstest statistic against the uniform
+    law, also with tied values. Integer weights (zeros included): kstest of
+    the values repeated that many times. Rescaling the weights changes
+    nothing. Rounding only: 1e-15 absolute, and 1e-13 for the rescaled
+    weights (a running sum of ~1000 inexact terms, each rounded by ~1e-16)."""
+    rng = np.random.default_rng(25)
+    for values in (rng.beta(2.0, 3.0, size=500), np.round(rng.random(400), 2)):
+        expected = kstest(values, "uniform").statistic
+        assert metrics._ks_distance_from_uniform(values) == pytest.approx(expected, abs=1e-15)
+        assert metrics._ks_distance_from_uniform(values, np.ones(len(values))) == pytest.approx(expected, abs=1e-15)
+        counts = rng.integers(0, 5, size=len(values))
+        repeated = kstest(np.repeat(values, counts), "uniform").statistic
+        assert metrics._ks_distance_from_uniform(values, counts) == pytest.approx(repeated, abs=1e-15)
+        assert metrics._ks_distance_from_uniform(values, 0.37 * counts) == pytest.approx(repeated, abs=1e-13)
 
 
 # -- intervals ------------------------------------------------------------------------
@@ -358,6 +484,247 @@ def test_scorers_refuse_estimators_without_predict_dist(data):
         for scorer in ALL_SCORERS.values():
             with pytest.raises(TypeError, match="no predict_dist"):
                 scorer(estimator, X, y)
+
+
+# -- scorers: weights, meta-estimators, routing, caching ------------------------------
+
+
+class RowLookup:
+    """A stand-in for a fitted model: X holds row numbers of a fixed
+    distribution, and predict_dist(X) returns those rows."""
+
+    def __init__(self, dist):
+        self.dist = dist
+
+    def predict_dist(self, X):
+        return self.dist[np.asarray(X)[:, 0].astype(int)]
+
+
+def test_every_scorer_weighs_rows_like_repeating_them():
+    """Integer sample weights (zeros included) give what the repeated rows
+    give unweighted, for every scorer, 1-D and with two outputs (the PIT of
+    both outputs of a row carries its weight); the weights change the score;
+    the weight may also be passed positionally, as before."""
+    counts = np.random.default_rng(26).integers(0, 4, size=60)
+    repeated = np.repeat(np.arange(60), counts)
+    X = np.arange(60)[:, None]
+    for n_outputs, seed in ((None, 27), (2, 28)):
+        dist = GaussianMixtureDistribution(*random_mixtures(60, 3, n_outputs=n_outputs, seed=seed))
+        y = dist.sample(1, random_state=seed)[:, 0]
+        model = RowLookup(dist)
+        for name, scorer in ALL_SCORERS.items():
+            weighted = scorer(model, X, y, sample_weight=counts)
+            assert weighted == pytest.approx(scorer(model, X[repeated], y[repeated]), rel=1e-12, abs=1e-14), name
+            assert weighted != scorer(model, X, y), name
+            assert scorer(model, X, y, counts) == weighted
+
+
+def test_scorers_pickle_and_coverage_is_checked():
+    """The scorers survive pickling (n_jobs > 1 sends them to workers) with
+    the same scores, and keep readable names; coverage outside (0, 1) is
+    refused when the scorer is made."""
+    model = RowLookup(GaussianMixtureDistribution(*random_mixtures(30, 2, seed=29)))
+    X, y = np.arange(30)[:, None], np.random.default_rng(30).normal(size=30)
+    for scorer in ALL_SCORERS.values():
+        assert pickle.loads(pickle.dumps(scorer))(model, X, y) == scorer(model, X, y)
+    assert repr(metrics.neg_crps_scorer) == "neg_crps_scorer"
+    assert repr(metrics.make_coverage_error_scorer(0.8)) == "make_coverage_error_scorer(0.8)"
+    for make in (metrics.make_coverage_error_scorer, metrics.make_neg_interval_width_scorer):
+        with pytest.raises(ValueError, match="coverage must be in"):
+            make(1.5)
+
+
+def scores_of(dist, y):
+    """What each of ALL_SCORERS should give for this distribution, from the
+    metric functions and scipy."""
+    lower, upper = dist.interval(0.8)
+    return {
+        "log_likelihood": metrics.mean_log_likelihood(y, dist),
+        "crps": -metrics.mean_crps(y, dist),
+        "pit_ks": -kstest(metrics.pit(y, dist).ravel(), "uniform").statistic,
+        "coverage": -abs(metrics.interval_coverage(y, lower, upper) - 0.8),
+        "width": -metrics.mean_interval_width(lower, upper),
+    }
+
+
+def assert_scores(estimator, X, y, expected):
+    for name, scorer in ALL_SCORERS.items():
+        assert scorer(estimator, X, y) == pytest.approx(expected[name], rel=1e-12, abs=1e-15), name
+
+
+def test_scorers_see_through_searches(data):
+    """A fitted GridSearchCV or RandomizedSearchCV is scored by its
+    best_estimator_; cross_val_score of a GridSearchCV (NaN before: the
+    scorers did not know it) gives each fold the CRPS of that fold's best
+    estimator, recomputed here."""
+    X, y = data
+    grid = GridSearchCV(MDNRegressor(**TINY), {"n_components": [2, 3]}, cv=2).fit(X, y)
+    randomized = RandomizedSearchCV(MDNRegressor(**TINY), {"n_components": [2, 3]}, n_iter=1, cv=2, random_state=0).fit(X, y)
+    for search in (grid, randomized):
+        assert_scores(search, X, y, scores_of(search.best_estimator_.predict_dist(X), y))
+    folds = KFold(2)
+    search = GridSearchCV(MDNRegressor(**TINY), {"n_components": [2, 3]}, cv=2)
+    scores = cross_val_score(search, X, y, cv=folds, scoring=metrics.neg_crps_scorer)
+    fitted = cross_validate(search, X, y, cv=folds, return_estimator=True)["estimator"]
+    for (_, test), fold_search, score in zip(folds.split(X), fitted, scores):
+        dist = fold_search.best_estimator_.predict_dist(X[test])
+        assert score == pytest.approx(-metrics.mean_crps(y[test], dist), rel=1e-12)
+
+
+def test_scorers_refuse_a_search_without_refit(data):
+    """refit=False leaves no best_estimator_: a ValueError that says so."""
+    X, y = data
+    search = GridSearchCV(MDNRegressor(**TINY), {"n_components": [2]}, cv=2, refit=False).fit(X, y)
+    for scorer in ALL_SCORERS.values():
+        with pytest.raises(ValueError, match="GridSearchCV was fitted with refit=False"):
+            scorer(search, X, y)
+
+
+def test_scorers_see_through_nested_pipelines_and_searches(data):
+    """Pipeline(StandardScaler, passthrough, GridSearchCV(Pipeline(MinMaxScaler,
+    MDNRegressor))): X goes through the outer scaler, then the inner one,
+    into the best MDNRegressor; the scores are those of that distribution,
+    worked out here step by step."""
+    X, y = data
+    inner = make_pipeline(MinMaxScaler(), MDNRegressor(**TINY))
+    outer = Pipeline([
+        ("scale", StandardScaler()),
+        ("skip", "passthrough"),
+        ("search", GridSearchCV(inner, {"mdnregressor__n_components": [2, 3]}, cv=2)),
+    ]).fit(X, y)
+    best = outer["search"].best_estimator_
+    dist = best[-1].predict_dist(best[0].transform(outer["scale"].transform(X)))
+    assert_scores(outer, X, y, scores_of(dist, y))
+
+
+@pytest.mark.parametrize(
+    "transformer", [StandardScaler(), MinMaxScaler(), MaxAbsScaler(), RobustScaler()], ids=lambda t: type(t).__name__
+)
+def test_scorers_map_an_affine_target_transform(transformer, data, data_2d):
+    """TransformedTargetRegressor with an affine transformer, z = (y - b) / a
+    per output: the mixture of y is the regressor's mixture of z mapped by
+    y = a z + b, so (a found here from two points of the transform)
+    log-likelihood(y) = log-likelihood(z) - sum_j log a_j, CRPS_j(y) = a_j
+    CRPS_j(z), interval widths scale by a, and PIT and coverage do not
+    change. 1-D y and y with two outputs."""
+    for X, y in (data, data_2d):
+        ttr = TransformedTargetRegressor(MDNRegressor(**TINY), transformer=transformer).fit(X, y)
+        y_2d = y.reshape(len(y), -1)
+        slope = 1.0 / (ttr.transformer_.transform(np.ones((1, y_2d.shape[1])))[0] - ttr.transformer_.transform(np.zeros((1, y_2d.shape[1])))[0])
+        z = ttr.transformer_.transform(y_2d).reshape(y.shape)
+        dist_z = ttr.regressor_.predict_dist(X)
+        lower, upper = dist_z.interval(0.8)
+        crps_z = metrics.crps(z, dist_z).reshape(len(y), -1)
+        widths = ((upper - lower).reshape(len(y), -1) * slope).mean(axis=1)
+        expected = {
+            "log_likelihood": metrics.mean_log_likelihood(z, dist_z) - np.sum(np.log(slope)),
+            "crps": -np.mean((crps_z * slope).mean(axis=1)),
+            "pit_ks": -kstest(metrics.pit(z, dist_z).ravel(), "uniform").statistic,
+            "coverage": -abs(metrics.interval_coverage(z, lower, upper) - 0.8),
+            "width": -np.mean(widths),
+        }
+        for name, scorer in ALL_SCORERS.items():
+            assert scorer(ttr, X, y) == pytest.approx(expected[name], rel=1e-12, abs=1e-15), name
+
+
+def test_scorers_through_an_identity_target_transform(data):
+    """TransformedTargetRegressor without transformer or func: the scores of
+    its regressor_ on y itself."""
+    X, y = data
+    ttr = TransformedTargetRegressor(MDNRegressor(**TINY)).fit(X, y)
+    assert_scores(ttr, X, y, scores_of(ttr.regressor_.predict_dist(X), y))
+
+
+def test_scorers_refuse_a_nonlinear_target_transform(data):
+    """log1p / expm1, or a QuantileTransformer: the distribution of y is not
+    a Gaussian mixture; a ValueError naming TransformedTargetRegressor and
+    saying why."""
+    X, y = data
+    for options in (dict(func=np.log1p, inverse_func=np.expm1), dict(transformer=QuantileTransformer(n_quantiles=50))):
+        ttr = TransformedTargetRegressor(MDNRegressor(**TINY), **options).fit(X, y)
+        for scorer in ALL_SCORERS.values():
+            with pytest.raises(ValueError, match="TransformedTargetRegressor maps y through .* not a Gaussian mixture"):
+                scorer(ttr, X, y)
+
+
+def test_scorers_name_wrappers_they_cannot_see_through(data):
+    """Wrappers other than Pipeline, searches and TransformedTargetRegressor
+    get a TypeError naming the wrapper; a search over a LinearRegression
+    names the regressor and where it sits."""
+    X, y = data
+    for wrapper in (BaggingRegressor(MDNRegressor()), MultiOutputRegressor(MDNRegressor())):
+        with pytest.raises(TypeError, match=f"^{type(wrapper).__name__} has no predict_dist"):
+            metrics.neg_crps_scorer(wrapper, X, y)
+    search = GridSearchCV(make_pipeline(StandardScaler(), LinearRegression()), {"linearregression__fit_intercept": [True]}, cv=2).fit(X, y)
+    with pytest.raises(TypeError, match=r"LinearRegression \(the last step of a Pipeline, the best_estimator_ of a GridSearchCV\) has no predict_dist"):
+        metrics.neg_crps_scorer(search, X, y)
+
+
+def test_sample_weight_is_routed_to_the_scorers(data):
+    """With metadata routing on, cross_validate(params={"sample_weight": w})
+    gives the weights to scorers that request them (on copies: the module's
+    scorers stay as they were), in a scoring dict and as the single scorer:
+    each fold's score is the weighted score recomputed here from that fold's
+    model, not the unweighted one."""
+    X, y = data
+    w = np.random.default_rng(31).uniform(0, 2, size=len(y))
+    folds = KFold(2)
+    with sklearn.config_context(enable_metadata_routing=True):
+        requested = {
+            name: copy.deepcopy(scorer).set_score_request(sample_weight=True) for name, scorer in ALL_SCORERS.items()
+        }
+        model = MDNRegressor(**TINY).set_fit_request(sample_weight=False)
+        results = cross_validate(model, X, y, cv=folds, scoring=requested, params={"sample_weight": w}, return_estimator=True)
+        single = cross_validate(model, X, y, cv=folds, scoring=requested["crps"], params={"sample_weight": w})
+    for fold, ((_, test), fitted) in enumerate(zip(folds.split(X), results["estimator"])):
+        for name, scorer in ALL_SCORERS.items():
+            weighted = scorer(fitted, X[test], y[test], sample_weight=w[test])
+            assert results[f"test_{name}"][fold] == pytest.approx(weighted, rel=1e-12, abs=1e-15), name
+            assert weighted != scorer(fitted, X[test], y[test]), name
+        assert single["test_score"][fold] == pytest.approx(results["test_crps"][fold], rel=1e-12)
+
+
+def test_scorers_share_one_predict_dist_per_evaluation(data, model, monkeypatch):
+    """Every MDNRegressor.predict_dist call is counted (with its number of
+    rows). Five scorers in one scoring dict: one call per fold of
+    cross_validate, bare or in a Pipeline, and in a GridSearchCV (one call
+    per inner fold by its own scorer, then one per outer fold); one call for
+    check_scoring's multi-metric scorer, with the scores of the scorers
+    called one by one. With scikit-learn's "r2" in the dict, the five still
+    add one call per fold to what "r2" alone makes, and both are right (r2
+    and CRPS recomputed here): they do not share a cache entry."""
+    X, y = data
+    calls, predict_dist = [], MDNRegressor.predict_dist
+
+    def counting(self, X):
+        calls.append(len(X))
+        return predict_dist(self, X)
+
+    monkeypatch.setattr(MDNRegressor, "predict_dist", counting)
+    folds = KFold(2)
+    for estimator in (MDNRegressor(**TINY), make_pipeline(StandardScaler(), MDNRegressor(**TINY))):
+        calls.clear()
+        results = cross_validate(estimator, X, y, cv=folds, scoring=ALL_SCORERS)
+        assert calls == [100, 100]
+        assert_scores_are_valid(results, "test_")
+    calls.clear()
+    search = GridSearchCV(MDNRegressor(**TINY), {"n_components": [3]}, cv=2, scoring=metrics.neg_crps_scorer)
+    cross_validate(search, X, y, cv=folds, scoring=ALL_SCORERS)
+    assert calls == [50, 50, 100, 50, 50, 100]
+    calls.clear()
+    together = check_scoring(model, scoring=ALL_SCORERS)(model, X, y)
+    assert calls == [200]
+    for name, scorer in ALL_SCORERS.items():
+        assert together[name] == scorer(model, X, y), name
+    calls.clear()
+    cross_validate(MDNRegressor(**TINY), X, y, cv=folds, scoring="r2")
+    r2_alone = len(calls)
+    calls.clear()
+    results = cross_validate(MDNRegressor(**TINY), X, y, cv=folds, scoring={**ALL_SCORERS, "r2": "r2"}, return_estimator=True)
+    assert len(calls) == r2_alone + 2
+    for (_, test), fitted, r2, neg_crps in zip(folds.split(X), results["estimator"], results["test_r2"], results["test_crps"]):
+        assert r2 == pytest.approx(r2_score(y[test], fitted.predict(X[test])), rel=1e-12)
+        assert neg_crps == pytest.approx(-metrics.mean_crps(y[test], fitted.predict_dist(X[test])), rel=1e-12)
 
 
 # -- estimator conveniences -----------------------------------------------------------
