@@ -978,13 +978,27 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         return self._distribution(validate_data(self, X, reset=False, dtype=np.float64))
 
-    def _distribution(self, X):
-        """``predict_dist`` of a validated float64 ``X``."""
+    def _distribution(self, X, first_row=0):
+        """``predict_dist`` of a validated float64 ``X``, whose first row is
+        row ``first_row`` of the caller's (for error messages)."""
         from . import _network
 
+        standardised = (X - self.x_mean_) / self.x_scale_
+        # Rows beyond the network's float range, or whose outputs overflow,
+        # have no meaningful mixture (relu would even turn the overflow into
+        # finite nonsense): refuse them rather than answer.
+        self._check_evaluable(
+            standardised,
+            (np.abs(standardised) <= np.finfo(self._spec.dtype).max).all(axis=1),
+            first_row,
+        )
         log_weights, means, scales = _network.predict_parameters(
-            self.model_, self._spec, (X - self.x_mean_) / self.x_scale_,
+            self.model_, self._spec, standardised,
             self.min_scale_ / self.y_scale_, self.scale_factor_,
+        )
+        finite = np.isfinite(log_weights).all(axis=1) & np.isfinite(means).all(axis=(1, 2))
+        self._check_evaluable(
+            standardised, finite & np.isfinite(scales).all(axis=(1, 2)), first_row
         )
         means = means * self.y_scale_ + self.y_mean_
         scales = scales * self.y_scale_
@@ -993,6 +1007,18 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # The distribution renormalises the weights in float64 (the network's
         # float32 softmax sums to one only to float32 rounding).
         return GaussianMixtureDistribution(np.exp(log_weights), means, scales)
+
+    def _check_evaluable(self, standardised, evaluable, first_row):
+        """ValueError naming the rows of X that are not ``evaluable``."""
+        if not evaluable.all():
+            rows = np.flatnonzero(~evaluable)
+            distance = np.abs(standardised[rows]).max()
+            raise ValueError(
+                f"The network's output overflows for {rows.size} row(s) of X (the "
+                f"first: row {first_row + rows[0]}), which lie up to {distance:.3g} standard "
+                "deviations from the training data's mean: too far outside it for "
+                f"{self._spec.dtype} arithmetic."
+            )
 
     def _by_blocks(self, X, function, y=None):
         """``function(dist[, y])`` over blocks of rows of X, the results joined.
@@ -1008,7 +1034,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         step = max(1, PREDICT_BLOCK_VALUES // per_row)
         blocks = [slice(start, start + step) for start in range(0, max(X.shape[0], 1), step)]
         results = [
-            function(self._distribution(X[rows]), *(() if y is None else (y[rows],)))
+            function(
+                self._distribution(X[rows], rows.start), *(() if y is None else (y[rows],))
+            )
             for rows in blocks
         ]
         if isinstance(results[0], tuple):

@@ -484,3 +484,21 @@ def test_large_prediction_requests_use_memory_for_their_result_only(data, monkey
     blocked = peak()
     # X itself (4.8 MB) and the result (1.6 MB) are needed either way.
     assert blocked < 12e6 < whole
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_inputs_beyond_the_networks_range_are_refused_by_row(data, monkeypatch, activation):
+    """A row of X whose standardised values overflow float32 has no meaningful
+    mixture (relu even turned the overflow into finite numbers): a ValueError
+    names its row, counted in X even when predicting in blocks."""
+    X, y = data
+    model = MDNRegressor(**BASE, activation=activation).fit(X, y)
+    far = X[:10].copy()
+    far[7, 1] = 1e300
+    monkeypatch.setattr(estimator_module, "PREDICT_BLOCK_VALUES", 3 * 3)
+    for method in (model.predict, model.predict_dist, lambda X: model.sample(X, 2)):
+        with pytest.raises(ValueError, match=r"overflows for 1 row\(s\) of X \(the first: row 7\)"):
+            method(far)
+    # Far but within range stays finite.
+    far[7, 1] = 1e30
+    assert np.all(np.isfinite(model.predict(far)))
