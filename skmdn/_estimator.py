@@ -58,6 +58,9 @@ MIN_CALIBRATION_ROWS = 20
 # (32 MiB per float64 array), whatever the number of rows asked for.
 PREDICT_BLOCK_VALUES = 2**22
 
+# The L2 penalty's strength in training, at most (see _train).
+MAX_TRAINING_ALPHA = 1e12
+
 # Training runs in compiled calls of about this many seconds: short enough
 # that an interrupt stops a fit promptly, long enough that the calls' own
 # cost (a few milliseconds each) does not show.
@@ -585,10 +588,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             # The validated arrays (copies, where the input was not a float
             # numpy array) are gone by the time training starts: it holds
             # the tensors.
-            data, validation = self._training_tensors(
+            data, validation, weight_scale = self._training_tensors(
                 _network, X, y, sample_weight, rng, resume, incremental
             )
-            interrupted = self._train(_network, data, validation, rng, resume, incremental)
+            interrupted = self._train(
+                _network, data, validation, rng, resume, incremental, weight_scale
+            )
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -607,7 +612,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     def _training_tensors(self, _network, X, y, sample_weight, rng, resume, incremental):
         """Validate the data, fit the scaling and build the model unless
         resuming; return the (X, y, sample_weight) tensors for training and
-        for validation (empty without early stopping), standardised."""
+        for validation (empty without early stopping), standardised, and the
+        power of two the weights were divided by."""
         # float32 input stays float32: the network trains in float32 anyway,
         # and a float64 copy of a large X would double the memory.
         X, y = validate_data(
@@ -620,13 +626,20 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         if y.dtype not in (np.float32, np.float64):
             y = y.astype(np.float64)
         y_2d = y.reshape(y.shape[0], -1)
-        # Weights in X's precision: a float32 X gets float32 weights, not a
-        # float64 column.
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         if not np.any(sample_weight > 0):
             raise ValueError("sample_weight must have at least one positive entry.")
+        # Weights count rows, so their scale matters only against the L2
+        # penalty, which is divided by their sum (as in MLPRegressor). Far
+        # from 1 they would under- or overflow in float32: bring the largest
+        # near 1 by a power of two (exactly) and divide alpha by the same
+        # factor in training, which leaves the loss as it was. In X's
+        # precision then: a float32 X gets float32 weights.
+        largest = sample_weight.max()
+        weight_scale = 1.0 if 2.0**-32 <= largest <= 2.0**32 else 2.0 ** float(np.frexp(largest)[1])
+        sample_weight = (sample_weight / weight_scale).astype(X.dtype, copy=False)
         if resume:
             self._check_continuation(y_2d, incremental)
         else:
@@ -670,7 +683,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # One standardised copy in the training dtype, built chunk by chunk;
         # the last n_validation rows are the validation set.
         dtype = self._spec.dtype
-        return tuple(
+        data, validation = (
             (
                 _rows_tensor(X, subset, dtype, self.x_mean_, self.x_scale_),
                 _rows_tensor(y_2d, subset, dtype, self.y_mean_, self.y_scale_),
@@ -678,6 +691,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             )
             for subset in (rows[: rows.size - n_validation], rows[rows.size - n_validation :])
         )
+        return data, validation, weight_scale
 
     def _check_continuation(self, y_2d, incremental):
         """A warm start or partial_fit must continue the same model."""
@@ -765,11 +779,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             )
         return state
 
-    def _train(self, _network, data, validation, rng, resume, incremental):
+    def _train(self, _network, data, validation, rng, resume, incremental, weight_scale=1.0):
         """Run the epochs, record curves, handle divergence; True if interrupted.
 
         ``data`` and ``validation`` are (X, y, sample_weight) tensors,
-        standardised; ``validation`` is empty without early stopping.
+        standardised; ``validation`` is empty without early stopping. The
+        weights were divided by ``weight_scale``, and so is alpha.
         """
         network = _network.compiled_network(self._spec)
         early_stopping = self.early_stopping and not incremental
@@ -786,7 +801,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             # One seed per fit; each epoch's shuffling and noise derive from
             # it and the epoch's number, whatever calls the epochs run in.
             seed=rng.randint(0, 2**31 - 1, size=2),
-            alpha=float(self.alpha),
+            # Capped where the weights are so small that the penalty swamps
+            # the likelihood whatever its exact size: above the cap, Adam's
+            # squared gradients would overflow float32.
+            alpha=min(float(self.alpha) / weight_scale, MAX_TRAINING_ALPHA),
             tol=float(self.tol),
             n_iter_no_change=n_iter_no_change,
             early_stopping=early_stopping,
@@ -1187,6 +1205,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             )
             if not np.any(sample_weight > 0):
                 raise ValueError("sample_weight must have at least one positive entry.")
+            # The average does not depend on the weights' scale; their sum
+            # must not overflow.
+            sample_weight = sample_weight / sample_weight.max()
         return float(np.average(log_likelihood, weights=sample_weight))
 
     # -- saving -----------------------------------------------------------------------

@@ -173,6 +173,8 @@ def _evaluate(y, log_normalisers, means, precision, log_terms, gradient, weighte
             quadratic += precision[k, i] * difference * difference
         log_terms[k] = log_normalisers[k] - 0.5 * quadratic
         largest = max(largest, log_terms[k])
+    if largest == -np.inf:
+        return _nowhere()
     total = 0.0
     size = 0.0
     for i in range(n_outputs):
@@ -216,6 +218,8 @@ def _evaluate_univariate(y, log_normalisers, means, precision, log_terms, gradie
         difference = point - means[k, 0]
         log_terms[k] = log_normalisers[k] - 0.5 * precision[k, 0] * difference * difference
         largest = max(largest, log_terms[k])
+    if largest == -np.inf:
+        return _nowhere()
     total = size = pulled = weighted = pull_size = outer = 0.0
     for k in range(n_components):
         relative = log_terms[k] - largest
@@ -234,6 +238,14 @@ def _evaluate_univariate(y, log_normalisers, means, precision, log_terms, gradie
     magnitude[0] = pull_size / total + abs(point) * weighted_precision[0]
     hessian[0, 0] = outer / total - gradient[0] * gradient[0] - weighted_precision[0]
     return _log_density_and_noise(largest, total, size, magnitude)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _nowhere():
+    """``_log_density_and_noise`` where the density underflows to 0: every
+    component is infinitely far in float64 (or has weight 0). Climbs do not
+    start there (see ``_climb``), and never step there."""
+    return -np.inf, 0.0, 0.0
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -331,6 +343,11 @@ def _climb(point, log_normalisers, means, precision, peaks, peak_widths, n_peaks
             for i in range(n_outputs):
                 tried[i] = safe_step[i] if shorter else 0.5 * tried[i]
             continue
+        if log_p == -np.inf:
+            # A start where the density underflows to 0 (the mean of a
+            # component of weight 0, far from the others) has no gradient to
+            # follow; the other starts find the maxima.
+            break
         concave, sharpest, flattest, at_saddle = _newton_step(gradient, hessian, newton)
         log_density = log_p
         not_maximum = at_saddle

@@ -502,3 +502,30 @@ def test_inputs_beyond_the_networks_range_are_refused_by_row(data, monkeypatch, 
     # Far but within range stays finite.
     far[7, 1] = 1e30
     assert np.all(np.isfinite(model.predict(far)))
+
+
+# -- sample weights of any scale ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("power", [-200, 200])
+def test_weights_and_alpha_scaled_together_train_the_same_model(data, power):
+    """The loss is (sum w nll + alpha/2 |W|^2) / sum w: multiplying the
+    weights and alpha by the same power of two leaves it, and so the fit,
+    exactly as it was, even where the weights alone would under- or
+    overflow float32."""
+    X, y = data
+    w = np.random.RandomState(0).uniform(0.5, 2.0, size=len(y))
+    params = dict(BASE, early_stopping=False, alpha=1e-3)
+    reference = MDNRegressor(**params).fit(X, y, sample_weight=w)
+    scaled = MDNRegressor(**params | {"alpha": 1e-3 * 2.0**power}).fit(
+        X, y, sample_weight=w * 2.0**power
+    )
+    assert_same_model(reference, scaled)
+
+
+@pytest.mark.parametrize("weight", [1e-300, 1e-40, 1e300])
+def test_extreme_weights_give_a_usable_model(data, weight):
+    X, y = data
+    model = MDNRegressor(**BASE).fit(X, y, sample_weight=np.full(len(y), weight))
+    assert np.all(np.isfinite(model.predict(X)))
+    assert np.isfinite(model.score(X, y, sample_weight=np.full(len(y), weight)))
