@@ -58,6 +58,11 @@ MIN_CALIBRATION_ROWS = 20
 # (32 MiB per float64 array), whatever the number of rows asked for.
 PREDICT_BLOCK_VALUES = 2**22
 
+# A row whose mixture, in standardised units, has a mean or scale beyond this
+# lies so far outside the training data that log densities of ordinary y
+# would overflow float64 ((1e100)^2 is still finite): predict refuses it.
+MAX_STANDARDISED_OUTPUT = 1e100
+
 # The L2 penalty's strength in training, at most (see _train).
 MAX_TRAINING_ALPHA = 1e12
 
@@ -1014,10 +1019,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             self.model_, self._spec, standardised,
             self.min_scale_ / self.y_scale_, self.scale_factor_,
         )
-        finite = np.isfinite(log_weights).all(axis=1) & np.isfinite(means).all(axis=(1, 2))
-        self._check_evaluable(
-            standardised, finite & np.isfinite(scales).all(axis=(1, 2)), first_row
-        )
+        # Standardised means and scales beyond MAX_STANDARDISED_OUTPUT (finite or
+        # not) are the network extrapolating past float64's reach: the
+        # densities of any y would underflow.
+        evaluable = np.isfinite(log_weights).all(axis=1)
+        for part in (means, scales):
+            evaluable &= (np.abs(part) <= MAX_STANDARDISED_OUTPUT).all(axis=(1, 2))
+        self._check_evaluable(standardised, evaluable, first_row)
         means = means * self.y_scale_ + self.y_mean_
         scales = scales * self.y_scale_
         if self._y_is_1d:
