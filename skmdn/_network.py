@@ -6,10 +6,11 @@ it on first use, so ``import skmdn`` stays cheap.
 The network maps standardised inputs to the raw head output ``[logits (K),
 means (K*d), raw scales (K*d)]``, once per member network when several are
 trained side by side (``n_networks``; their mixtures are averaged). Training
-runs in compiled ``tf.function`` calls of many epochs (graph loops over epochs and
-mini-batches, Adam written out as tensor updates, the stopping rule in the
-graph), so a fit costs a few Python calls of up to half a second each
-instead of one per batch; the estimator looks for an interrupt between them.
+runs in compiled ``tf.function`` calls of many epochs (graph loops over
+epochs and mini-batches, Adam written out as tensor updates, the stopping
+rule in the graph), so a fit costs a few Python calls of up to half a second
+each instead of one per batch; the estimator looks for an interrupt between
+them.
 The compiled functions take the weights as arguments rather than closing
 over one model's variables, and are cached by architecture: a second model
 of the same shape (cross-validation, grid search, refits) reuses the traced
