@@ -588,8 +588,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # A fit that fails, or is interrupted before its first epoch, leaves
         # the estimator as it was: a fitted model is not lost to a bad call.
         # Attributes are replaced, never changed in place, so a shallow copy
-        # is a snapshot.
+        # is a snapshot, but for the network's weights, which training
+        # assigns to the same model once it ends.
         before = dict(self.__dict__)
+        weights_before = _network.model_to_arrays(self.model_) if resume else None
         try:
             # The validated arrays (copies, where the input was not a float
             # numpy array) are gone by the time training starts: it holds
@@ -603,6 +605,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
+            if weights_before is not None:
+                _network.set_model_weights(self.model_, weights_before)
             raise
         if interrupted:
             warnings.warn(

@@ -529,3 +529,23 @@ def test_extreme_weights_give_a_usable_model(data, weight):
     model = MDNRegressor(**BASE).fit(X, y, sample_weight=np.full(len(y), weight))
     assert np.all(np.isfinite(model.predict(X)))
     assert np.isfinite(model.score(X, y, sample_weight=np.full(len(y), weight)))
+
+
+def test_a_warm_fit_failing_after_training_restores_the_weights(data, monkeypatch):
+    """Interrupted in the last stage (the scale calibration, after the new
+    weights were assigned to the network), a warm fit leaves the model's
+    weights, training state and attributes as they were."""
+    X, y = data
+    model = MDNRegressor(**BASE, early_stopping=True).fit(X, y)
+    before, state = weights(model), dict(model.__dict__)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MDNRegressor, "_validation_scale_factor", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.set_params(warm_start=True).fit(X, y)
+    model.set_params(warm_start=False)
+    for first, second in zip(weights(model), before, strict=True):
+        assert_array_equal(first, second)
+    assert all(model.__dict__[name] is value for name, value in state.items())
