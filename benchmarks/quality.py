@@ -224,7 +224,7 @@ def _smooth16(n_rows, seed):
 
 
 def _heteroscedastic(n_rows, seed):
-    """Gaussian noise whose standard deviation grows twentyfold across x."""
+    """Gaussian noise whose standard deviation runs from 0.05 to 1.25 with x_1 and |x_4|."""
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, (n_rows, 4))
     mean = np.sin(2.0 * X[:, 0]) + X[:, 1] ** 2 - 0.5 * X[:, 2]
@@ -440,7 +440,8 @@ def main(arguments):
         for kind in kinds:
             _, n_rows, group = DATA_KINDS[kind]
             cells = [
-                f"{np.mean(r['nll']):.3f}+-{standard_error(r['nll']):.3f} ({np.median(r['fit_seconds']):.1f}s)"
+                f"{np.mean(r['nll']):.3f}+-{standard_error(r['nll']):.3f}"
+                f" ({np.median(r['fit_seconds']):.1f}s)"
                 for r in (results[kind, model] for model in models)
             ]
             print(f"{kind:<16}{group:<9}{n_rows:>6}" + "".join(f"{cell:>24}" for cell in cells))
