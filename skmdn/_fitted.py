@@ -222,10 +222,11 @@ def check_arrays(arrays, spec, state_layout, source):
                 f"array {name} must have shape {shape} and dtype {dtype}; got "
                 f"{getattr(array, 'shape', None)} {getattr(array, 'dtype', type(array))}.",
             )
-        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-            # The training state's best score starts at -inf before any epoch.
-            if not (name.startswith("state_") and array.ndim == 0 and array == -np.inf):
-                _fail(source, f"array {name} holds values that are not finite.")
+        # The training state may hold non-finite numbers (its best score is
+        # -inf before an epoch; Adam's moments may overflow float32 while the
+        # weights stay finite); they only shape further training.
+        if name in ARRAYS and not np.all(np.isfinite(array)):
+            _fail(source, f"array {name} holds values that are not finite.")
     for name in POSITIVE_ARRAYS:
         if not np.all(arrays[name] > 0):
             _fail(source, f"array {name} must be positive.")

@@ -476,3 +476,19 @@ def test_a_crafted_pickle_state_is_checked_too(fitted):
     state["_fitted_state"].fitted["predict"] = 1
     with pytest.raises(ModelFileError, match="unexpected fitted attributes"):
         skmdn.MDNRegressor.__new__(skmdn.MDNRegressor).__setstate__(state)
+
+
+def test_a_training_state_with_overflowed_moments_saves_and_loads(fitted, tmp_path):
+    """Adam's second moments can overflow float32 while the weights stay
+    finite; such a model must still save and load (its state only shapes
+    further training)."""
+    model, X, _ = fitted
+    copy = pickle.loads(pickle.dumps(model))
+    state = list(copy._training_state)
+    weights, (step, first, second, averages) = state[0], state[1]
+    state[1] = (step, first, [np.full_like(v, np.inf) for v in second], averages)
+    copy._training_state = tuple(state)
+    copy.save(tmp_path / "overflowed.skmdn")
+    loaded = skmdn.load(tmp_path / "overflowed.skmdn")
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    assert np.isinf(loaded._training_state[1][2][0]).all()
