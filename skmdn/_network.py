@@ -19,6 +19,7 @@ graphs instead of tracing again.
 
 import dataclasses
 import functools
+import logging
 import math
 import typing
 
@@ -34,6 +35,20 @@ with quiet_native_startup():
 
     # Device discovery logs (CUDA probing) happen on first use; do it here.
     tf.config.list_logical_devices()
+
+
+class _OwnRetracingFilter(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warnings about
+    skmdn's own functions: each architecture is traced once and cached (a
+    grid search over n_components meets several), which is by design. The
+    warning stays for the user's own functions."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message and __name__ in message)
+
+
+tf.get_logger().addFilter(_OwnRetracingFilter())
 
 # sklearn's MLP activation names mapped to Keras' names.
 ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}

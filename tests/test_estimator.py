@@ -995,6 +995,39 @@ def test_first_fit_prints_no_tensorflow_log_lines():
     assert result.stderr == ""
 
 
+def test_searches_over_architectures_print_no_retracing_warnings():
+    """Each architecture is traced once by design: a search over
+    n_components and activation prints no TensorFlow retracing warning about
+    skmdn's functions, while one about the user's own function still shows."""
+    result = run_python(
+        """
+        import warnings
+        warnings.simplefilter("ignore")
+        import numpy as np
+        from sklearn.model_selection import GridSearchCV
+        from skmdn import MDNRegressor
+        X = np.random.RandomState(0).normal(size=(60, 2))
+        grid = {"n_components": np.arange(1, 7), "activation": ["tanh", "relu"]}
+        GridSearchCV(MDNRegressor(max_iter=2), grid, cv=2).fit(X, X[:, 0])
+        import sys
+        print("SEARCH DONE", file=sys.stderr, flush=True)
+        import tensorflow as tf
+
+        @tf.function
+        def users_own(n):
+            return tf.constant(n) * 2
+
+        for n in range(8):
+            users_own(n)
+        """,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    search, user = result.stderr.split("SEARCH DONE")
+    assert "retracing" not in search
+    assert "users_own" in user and "retracing" in user
+
+
 @pytest.mark.parametrize("n_outputs", [1, 2])
 def test_calibrate_scales_multiplies_the_scales_above_the_floor(data, data_2d, n_outputs):
     """The calibration changes the scales only: factor * (scale - floor) +
