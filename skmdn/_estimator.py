@@ -1011,7 +1011,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         row ``first_row`` of the caller's (for error messages)."""
         from . import _network
 
-        standardised = (X - self.x_mean_) / self.x_scale_
+        # Overflow to inf is caught below, by row, with a clear error.
+        with np.errstate(over="ignore"):
+            standardised = (X - self.x_mean_) / self.x_scale_
         # Rows beyond the network's float range, or whose outputs overflow,
         # have no meaningful mixture (relu would even turn the overflow into
         # finite nonsense): refuse them rather than answer.
