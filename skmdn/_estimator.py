@@ -564,9 +564,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         continue from it; ``max_iter`` and ``early_stopping`` are not used.
         Consecutive calls are one run: the step size (lowered by
         ``learning_rate="adaptive"``), the best training loss and the count
-        of epochs without improvement by ``tol`` carry from call to call. The standardisation of X and y is fixed from the first
-        chunk, so make that chunk representative (shuffle the data) or
-        standardise the data yourself beforehand.
+        of epochs without improvement by ``tol`` carry from call to call.
+        The standardisation of X and y is fixed from the first chunk, so
+        make that chunk representative (shuffle the data) or standardise the
+        data yourself beforehand.
 
         Parameters
         ----------

@@ -294,7 +294,9 @@ def legacy_fitted_state(attributes):
     spec = attributes.pop("_spec")
     spec = {name: getattr(spec, name) for name in SPEC_FIELDS}
     spec["hidden_layer_sizes"] = list(spec["hidden_layer_sizes"])
-    fitted = {name: attributes.pop(name) for name in (*FITTED, *OPTIONAL_FITTED) if name in attributes}
+    fitted = {
+        name: attributes.pop(name) for name in (*FITTED, *OPTIONAL_FITTED) if name in attributes
+    }
     if "feature_names_in_" in fitted:
         fitted["feature_names_in_"] = [str(name) for name in fitted["feature_names_in_"]]
     arrays = {name: np.asarray(attributes.pop(name)) for name in ARRAYS}

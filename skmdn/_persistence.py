@@ -101,12 +101,12 @@ def read_model(path):
 def _read_archive(archive, path):
     parts = {info.filename: info for info in archive.infolist()}
     if set(parts) != set(PARTS):
-        missing = set(PARTS) - set(parts)
-        raise ModelFileError(
-            f"{path} is not a saved skmdn model ("
-            + (f"missing parts {sorted(missing)}" if missing else f"unexpected parts {sorted(set(parts) - set(PARTS))}")
-            + ")."
+        missing, unexpected = set(PARTS) - set(parts), set(parts) - set(PARTS)
+        problem = (
+            f"missing parts {sorted(missing)}" if missing
+            else f"unexpected parts {sorted(unexpected)}"
         )
+        raise ModelFileError(f"{path} is not a saved skmdn model ({problem}).")
     for info in parts.values():
         _check_compression(info, path)
     if parts["metadata.json"].file_size > MAX_METADATA_BYTES:
@@ -248,5 +248,7 @@ def _check_format(metadata, path):
             "Upgrade skmdn to load it."
         )
     if version < _fitted.FORMAT_VERSION and version not in _fitted.MIGRATIONS:
-        raise ModelFileError(f"{path} uses model format version {version}, which cannot be upgraded.")
+        raise ModelFileError(
+            f"{path} uses model format version {version}, which cannot be upgraded."
+        )
     return version
