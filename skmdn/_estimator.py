@@ -768,29 +768,27 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         with early stopping, whose criterion was the validation score, the
         best training loss starts afresh.
         """
-        if not resume:
+        if resume:
+            state = _network.state_from_arrays(self._training_state)
+        else:
             self.n_iter_, self.t_ = 0, 0
             self.loss_curve_ = []
             self.validation_scores_ = [] if early_stopping else None
             self.best_loss_ = None
             self.best_validation_score_ = None
             state = _network.initial_state(self.model_)
-            return state._replace(
-                learning_rate=_network.to_tensor(self.learning_rate_init, self._spec.dtype)
-            )
-        state = _network.state_from_arrays(self._training_state)
-        if not incremental:
+        if not (resume and incremental):
             state = state._replace(
                 learning_rate=_network.to_tensor(self.learning_rate_init, self._spec.dtype)
             )
-        if not incremental or self.best_loss_ is None:
+        if resume and (not incremental or self.best_loss_ is None):
             state = state._replace(
                 best_criterion=_network.to_tensor(-math.inf, self._spec.dtype),
                 no_improvement=_network.to_tensor(0, "int32"),
             )
         return state
 
-    def _train(self, _network, data, validation, rng, resume, incremental, weight_scale=1.0):
+    def _train(self, _network, data, validation, rng, resume, incremental, weight_scale):
         """Run the epochs, record curves, handle divergence; True if interrupted.
 
         ``data`` and ``validation`` are (X, y, sample_weight) tensors,

@@ -249,9 +249,7 @@ def checked(state, source):
 
     spec = check_spec(state.spec, source)
     fitted = check_fitted(state.fitted, spec, source)
-    network_spec = _network.NetworkSpec(
-        **spec | {"hidden_layer_sizes": tuple(spec["hidden_layer_sizes"])}
-    )
+    network_spec = _network_spec(spec)
     arrays = check_arrays(state.arrays, spec, _network.state_layout(network_spec), source)
     return FittedState(state.version, spec, fitted, arrays), network_spec
 
@@ -261,27 +259,13 @@ def checked(state, source):
 
 def fitted_state(estimator):
     """The ``FittedState`` of a fitted estimator."""
-    from . import _network
-
-    spec = dataclasses.asdict(estimator._spec)
-    spec["hidden_layer_sizes"] = list(spec["hidden_layer_sizes"])
-    fitted = {name: getattr(estimator, name) for name in FITTED}
-    fitted["_y_is_1d"] = bool(fitted["_y_is_1d"])
-    if hasattr(estimator, "feature_names_in_"):
-        fitted["feature_names_in_"] = [str(name) for name in estimator.feature_names_in_]
-    arrays = {name: np.asarray(getattr(estimator, name)) for name in ARRAYS}
-    arrays |= {
-        f"state_{index}": np.asarray(array)
-        for index, array in enumerate(_network.flatten_state(estimator._training_state))
-    }
-    return FittedState(FORMAT_VERSION, spec, fitted, arrays)
+    attributes = {name: getattr(estimator, name) for name in ATTRIBUTES if hasattr(estimator, name)}
+    return _from_attributes(FORMAT_VERSION, attributes)
 
 
 def legacy_fitted_state(attributes):
     """The ``FittedState`` of a pickle from before it was defined (the
     estimator's attributes themselves), removing them from ``attributes``."""
-    from . import _network
-
     # The version whose fields the pickle has (pickles began at version 2).
     if "n_networks" in attributes:
         version = 5
@@ -291,29 +275,46 @@ def legacy_fitted_state(attributes):
         version = 3
     else:
         version = 2
-    spec = attributes.pop("_spec")
-    spec = {name: getattr(spec, name) for name in SPEC_FIELDS}
+    state = _from_attributes(version, attributes)
+    for name in ATTRIBUTES:
+        attributes.pop(name, None)
+    return state
+
+
+def _from_attributes(version, attributes):
+    """A ``FittedState`` of ``version`` from an estimator's fitted attributes."""
+    from . import _network
+
+    # getattr, not dataclasses.asdict: a spec pickled before n_networks
+    # existed reads the field's default.
+    spec = {name: getattr(attributes["_spec"], name) for name in SPEC_FIELDS}
     spec["hidden_layer_sizes"] = list(spec["hidden_layer_sizes"])
-    fitted = {
-        name: attributes.pop(name) for name in (*FITTED, *OPTIONAL_FITTED) if name in attributes
-    }
+    fitted = {name: attributes[name] for name in (*FITTED, *OPTIONAL_FITTED) if name in attributes}
+    fitted["_y_is_1d"] = bool(fitted["_y_is_1d"])
     if "feature_names_in_" in fitted:
         fitted["feature_names_in_"] = [str(name) for name in fitted["feature_names_in_"]]
-    arrays = {name: np.asarray(attributes.pop(name)) for name in ARRAYS}
+    arrays = {name: np.asarray(attributes[name]) for name in ARRAYS}
     arrays |= {
         f"state_{index}": np.asarray(array)
-        for index, array in enumerate(_network.flatten_state(attributes.pop("_training_state")))
+        for index, array in enumerate(_network.flatten_state(attributes["_training_state"]))
     }
     return FittedState(version, spec, fitted, arrays)
+
+
+def _network_spec(spec):
+    """The ``_network.NetworkSpec`` of a spec dict."""
+    from . import _network
+
+    return _network.NetworkSpec(
+        **spec | {"hidden_layer_sizes": tuple(spec["hidden_layer_sizes"])}
+    )
 
 
 def restore(estimator, state, model):
     """Give ``estimator`` the checked, current-version ``state`` and ``model``."""
     from . import _network
 
-    spec = _network.NetworkSpec(
-        **state.spec | {"hidden_layer_sizes": tuple(state.spec["hidden_layer_sizes"])}
-    )
+    spec = _network_spec(state.spec)
     for name, value in state.fitted.items():
         setattr(estimator, name, value)
     for name in ARRAYS:

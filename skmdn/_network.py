@@ -10,11 +10,10 @@ runs in compiled ``tf.function`` calls of many epochs (graph loops over
 epochs and mini-batches, Adam written out as tensor updates, the stopping
 rule in the graph), so a fit costs a few Python calls of up to half a second
 each instead of one per batch; the estimator looks for an interrupt between
-them.
-The compiled functions take the weights as arguments rather than closing
-over one model's variables, and are cached by architecture: a second model
-of the same shape (cross-validation, grid search, refits) reuses the traced
-graphs instead of tracing again.
+them. The compiled functions take the weights as arguments rather than
+closing over one model's variables, and are cached by architecture: a second
+model of the same shape (cross-validation, grid search, refits) reuses the
+traced graphs instead of tracing again.
 """
 
 import dataclasses
@@ -634,16 +633,19 @@ def flatten_state(arrays):
     return tf.nest.flatten(arrays)
 
 
+def _state_structure(spec):
+    """A training state of ``spec``'s shapes, as ``state_to_arrays`` gives it."""
+    return state_to_arrays(initial_state(compiled_network(spec)._template))
+
+
 def unflatten_state(spec, flat):
     """Inverse of ``flatten_state`` for a model of ``spec``."""
-    structure = state_to_arrays(initial_state(compiled_network(spec)._template))
-    return tf.nest.pack_sequence_as(structure, list(flat))
+    return tf.nest.pack_sequence_as(_state_structure(spec), list(flat))
 
 
 def state_layout(spec):
     """(shape, dtype) of each array of a flattened training state of ``spec``."""
-    structure = state_to_arrays(initial_state(compiled_network(spec)._template))
-    return [(array.shape, array.dtype) for array in flatten_state(structure)]
+    return [(array.shape, array.dtype) for array in flatten_state(_state_structure(spec))]
 
 
 def state_from_arrays(arrays):
