@@ -223,6 +223,32 @@ def _smooth16(n_rows, seed):
     return X, np.round(0.01 * f, 3)
 
 
+def _manifold16(n_rows, seed):
+    """16 sensor-like readings driven by three latent settings (an operating
+    level and two slow drifts), y the first drift recorded to 3 decimals (51
+    values), no noise: the drifts move the readings by at most about 3 %
+    (nonlinearly, by an amount the level sets) while the level moves them by
+    factors of up to 9, so y is a function of small deviations from a
+    three-dimensional manifold in X."""
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(1.0, 9.0, n_rows)
+    drift = 0.95 + rng.integers(0, 51, n_rows) / 1000.0
+    other = 0.975 + rng.integers(0, 26, n_rows) / 1000.0
+    # Fixed, not drawn per seed: the same readings for every seed.
+    fixed = np.random.default_rng(16)
+    powers = fixed.uniform(0.3, 1.0, 16)
+    sensitivity = fixed.uniform(-0.02, 0.02, (2, 16))
+    bend = fixed.uniform(-0.5, 0.5, (2, 16))
+    u = (drift - 0.975) / 0.025  # in [-1, 1]
+    v = (other - 0.9875) / 0.0125
+    X = level[:, None] ** powers * (
+        1.0
+        + sensitivity[0] * (u + 0.4 * u**2)[:, None] * level[:, None] ** bend[0]
+        + sensitivity[1] * np.tanh(1.5 * v)[:, None] * level[:, None] ** bend[1]
+    )
+    return X, np.round(drift, 3)
+
+
 def _heteroscedastic(n_rows, seed):
     """Gaussian noise whose standard deviation runs from 0.05 to 1.25 with x_1 and |x_4|."""
     rng = np.random.default_rng(seed)
@@ -306,6 +332,7 @@ DATA_KINDS = {
     "friedman1": (_friedman1, 600, "choosing"),
     "friedman2": (_friedman2, 600, "choosing"),
     "smooth16": (_smooth16, 2500, "checking"),
+    "manifold16": (_manifold16, 3000, "checking"),
     "skewed": (_skewed, 1000, "checking"),
     "small_n": (_small_n, 150, "checking"),
     "large_n": (_large_n, 20_000, "checking"),

@@ -509,6 +509,19 @@ def initial_state(model):
     )
 
 
+def restart_from_best(state):
+    """``state`` set back to its best weights, their moving average too, with
+    the count of epochs without improvement at zero; Adam's moments and step
+    size carry on."""
+    step, first_moments, second_moments, _ = state.adam
+    correction = 1 - EMA_DECAY**step
+    return state._replace(
+        weights=list(state.best_weights),
+        adam=(step, first_moments, second_moments, [w * correction for w in state.best_weights]),
+        no_improvement=tf.zeros_like(state.no_improvement),
+    )
+
+
 def model_weights(model):
     """The trainable weights of ``model`` as a list of tensors."""
     return [tf.convert_to_tensor(variable) for variable in model.trainable_variables]
@@ -575,9 +588,10 @@ def parameters_are_finite(weights, spec, X, min_scale):
     return True
 
 
-def predict_parameters(model, spec, X, min_scale, scale_factor=1.0):
+def predict_parameters(model, spec, X, min_scale, scale_factor=1.0, weights=None):
     """Mixture parameters (standardised units, float64) for standardised ``X``
-    (see ``mixture_parameters`` for ``min_scale`` and ``scale_factor``).
+    (see ``mixture_parameters`` for ``min_scale`` and ``scale_factor``), of
+    ``model``'s weights or of ``weights`` (a list of tensors) if given.
 
     The network always runs on blocks of exactly ``PREDICT_CHUNK_ROWS`` rows
     (the last one padded): matrix kernels pick their blocking by the number
@@ -590,7 +604,7 @@ def predict_parameters(model, spec, X, min_scale, scale_factor=1.0):
     means, scales : ndarrays of shape (n, K, d)
     """
     network = compiled_network(spec)
-    weights = model_weights(model)
+    weights = model_weights(model) if weights is None else weights
     min_scale = to_tensor(min_scale, spec.dtype)
     scale_factor = to_tensor(scale_factor, spec.dtype)
     n_rows = X.shape[0]

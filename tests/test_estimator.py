@@ -945,6 +945,94 @@ def test_automatic_input_noise_shrinks_with_the_training_rows(data):
     assert chunked.x_noise_std_ == pytest.approx(0.05 * 80 ** (-1 / (4 + n_features)), rel=1e-12)
 
 
+def near_exact_data(n_rows, seed):
+    """y an exact function of small deviations of 8 readings from a curve:
+    the readings follow a level in [1, 9] and y moves them by at most 3 %,
+    the kind of data that input noise blurs."""
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(1.0, 9.0, n_rows)
+    y = rng.uniform(-1.0, 1.0, n_rows)
+    X = level[:, None] ** np.linspace(0.3, 1.0, 8) * (
+        1.0 + 0.02 * np.outer(y + 0.4 * y**2, np.linspace(-1.0, 1.0, 8))
+    )
+    return X, y
+
+
+def test_automatic_input_noise_goes_where_y_is_an_exact_function_of_x():
+    """x_noise_std="auto" trains with noise until the validation score stalls,
+    then without it; here the epochs without noise are far better on the
+    validation rows, so their weights are kept and x_noise_std_ is 0. The
+    epochs with noise are those a fit with that noise level as a number
+    runs (which stops where the auto fit removed the noise)."""
+    X, y = near_exact_data(300, seed=1)
+    auto = MDNRegressor(random_state=1).fit(X, y)
+    level = 0.05 * 270 ** (-1 / (4 + 8))
+    fixed = MDNRegressor(random_state=1, x_noise_std=level).fit(X, y)
+    assert auto.x_noise_std_ == 0.0 and fixed.x_noise_std_ == level
+    assert auto.n_iter_ > fixed.n_iter_
+    assert auto.validation_scores_[: fixed.n_iter_] == fixed.validation_scores_
+    assert auto.best_validation_score_ == max(auto.validation_scores_)
+    assert auto.best_validation_score_ > fixed.best_validation_score_ + 1.0
+
+
+STALLING = dict(
+    n_components=K, hidden_layer_sizes=(16,), max_iter=300, n_iter_no_change=3, tol=1e-2,
+    random_state=0,
+)
+
+
+@pytest.mark.parametrize("clearly_better", [False, True])
+def test_automatic_input_noise_keeps_the_noisy_weights_unless_clearly_beaten(
+    data, monkeypatch, clearly_better
+):
+    """Whichever way the validation rows decide, the fit keeps that stage's
+    best weights: the noisy ones are exactly those of a fit with the noise
+    level as a number, which stops where the auto fit removed the noise."""
+    X, y = data
+    fixed_level = MDNRegressor(**STALLING).fit(X, y).x_noise_std_
+    monkeypatch.setattr(MDNRegressor, "_clearly_better", lambda *args: clearly_better)
+    auto = MDNRegressor(**STALLING).fit(X, y)
+    fixed = MDNRegressor(**STALLING | {"x_noise_std": fixed_level}).fit(X, y)
+    assert auto.n_iter_ > fixed.n_iter_
+    assert auto.validation_scores_[: fixed.n_iter_] == fixed.validation_scores_
+    if clearly_better:
+        assert auto.x_noise_std_ == 0.0
+        assert auto.best_validation_score_ == max(auto.validation_scores_)
+    else:
+        assert auto.x_noise_std_ == fixed_level > 0
+        assert auto.best_validation_score_ == fixed.best_validation_score_
+        assert_array_equal(auto.predict_dist(X).means, fixed.predict_dist(X).means)
+
+
+@pytest.mark.parametrize("other", ["itself", "one epoch"])
+def test_clearly_better_is_a_paired_two_standard_error_rule(data, other):
+    """The rule that decides between the weights with and without input
+    noise, against the per-row log-likelihoods of two fitted models (of the
+    same data, so of the same standardisation): better by more than twice
+    the weighted standard error of the paired difference. A model is never
+    clearly better than itself, and is than one trained for one epoch."""
+    from skmdn import _network
+
+    X, y = data
+    first = fit_fast(X, y)
+    second = first if other == "itself" else fit_fast(X, y, max_iter=1, random_state=1)
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[0])
+    standardised = (
+        ((X - first.x_mean_) / first.x_scale_).astype(np.float32),
+        ((y[:, None] - first.y_mean_) / first.y_scale_).astype(np.float32),
+        sample_weight,
+    )
+    decision = first._clearly_better(
+        _network, _network.model_weights(first.model_), _network.model_weights(second.model_),
+        standardised,
+    )
+    difference = first.log_likelihood(X, y) - second.log_likelihood(X, y)
+    mean = np.average(difference, weights=sample_weight)
+    error = np.sqrt(np.sum(sample_weight**2 * (difference - mean) ** 2)) / sample_weight.sum()
+    assert decision == (mean > 2 * error)
+    assert decision == (other == "one epoch")
+
+
 def test_min_scale_auto_follows_the_resolution_of_discrete_targets(data):
     """Integer targets: the floor is 1 / sqrt(2 pi) units, so no component can
     collapse onto one repeated value, and the density at a recorded value
