@@ -945,6 +945,18 @@ def test_automatic_input_noise_shrinks_with_the_training_rows(data):
     assert chunked.x_noise_std_ == pytest.approx(0.05 * 80 ** (-1 / (4 + n_features)), rel=1e-12)
 
 
+@pytest.mark.parametrize("n_rows, n_held_out", [(8, 2), (120, 30), (200, 30), (400, 40)])
+def test_automatic_validation_split_holds_out_a_tenth_but_at_least_30_rows(n_rows, n_held_out):
+    """validation_fraction="auto": 10% of the rows, at least 30 where that
+    leaves three times as many to train. Seen through x_noise_std_, which is
+    0.05 n^(-1/(4+p)) for the n rows that train."""
+    X, y = make_data(n_rows=n_rows)
+    model = fit_fast(X, y, early_stopping=True)
+    assert model.x_noise_std_ == pytest.approx(
+        0.05 * (n_rows - n_held_out) ** (-1 / (4 + X.shape[1])), rel=1e-12
+    )
+
+
 def near_exact_data(n_rows, seed):
     """y an exact function of small deviations of 8 readings from a curve:
     the readings follow a level in [1, 9] and y moves them by at most 3 %,
@@ -989,6 +1001,7 @@ def test_automatic_input_noise_keeps_the_noisy_weights_unless_clearly_beaten(
     best weights: the noisy ones are exactly those of a fit with the noise
     level as a number, which stops where the auto fit removed the noise."""
     X, y = data
+    monkeypatch.setattr(MDNRegressor, "_clearly_better", lambda *args: False)
     fixed_level = MDNRegressor(**STALLING).fit(X, y).x_noise_std_
     monkeypatch.setattr(MDNRegressor, "_clearly_better", lambda *args: clearly_better)
     auto = MDNRegressor(**STALLING).fit(X, y)

@@ -191,7 +191,7 @@ VALID_PARAMETERS = {
     "max_iter": typed_int(2, 5),
     "tol": typed([0.0, 1e-4, 10.0], REAL_TYPES),
     "early_stopping": st.sampled_from([True, False, np.True_, np.False_]),
-    "validation_fraction": typed([1e-6, 0.1, 0.5, 0.95], REAL_TYPES),
+    "validation_fraction": st.one_of(st.just("auto"), typed([1e-6, 0.1, 0.5, 0.95], REAL_TYPES)),
     "n_iter_no_change": st.one_of(st.just("auto"), typed_int(1, 2)),
     "min_scale": st.one_of(st.just("auto"), typed([1e-12, 1e-3, 1.0, 1e12], REAL_TYPES)),
     "x_noise_std": st.one_of(st.just("auto"), typed([0.0, 0.1, 10.0], REAL_TYPES)),
@@ -246,7 +246,12 @@ def early_stopping_problem(params, n_weighted_rows):
     """Whether early stopping has too few rows to hold out a validation set."""
     if not params.get("early_stopping", True):
         return False
-    fraction = float(params.get("validation_fraction", 0.1))
+    fraction = params.get("validation_fraction", "auto")
+    if isinstance(fraction, str):
+        # "auto": a tenth, at least 30 rows if that leaves three times as many
+        # to train: never all of 2 or more rows.
+        return n_weighted_rows < 2
+    fraction = float(fraction)
     return not 0 < fraction < 1 or np.ceil(fraction * n_weighted_rows) >= n_weighted_rows
 
 
