@@ -44,7 +44,8 @@ Prints three tables (also written as JSON with ``--output``):
 
 Run: ``python benchmarks/quality.py [--splits 20] [--tuned-splits 5]
 [--datasets boston concrete] [--models default tuned networks linear mlp
-ngboost] [--skip-truth] [--skip-uci] [--kinds choosing checking smooth16 ...]
+ngboost] [--truth-seeds 3] [--truth-first-seed 0] [--truth-settings defaults
+networks recipe] [--skip-truth] [--skip-uci] [--kinds choosing checking smooth16 ...]
 [--kind-seeds 3] [--kind-rows N] [--kind-models default no_x_noise linear mlp ngboost]
 [--output results.json]``.
 """
@@ -116,20 +117,29 @@ def inverse_log_density(x, t, noise=0.1, n_grid=200_001):
     return np.where(inside, -np.log(lengths), -np.inf)
 
 
-def known_truth(n_seeds):
+# The known-truth problems' skmdn settings: (label, parameters).
+TRUTH_SETTINGS = {
+    "defaults": ("skmdn defaults", {}),
+    "networks": ("skmdn, 5 networks", dict(n_networks=5)),
+    "recipe": (
+        "skmdn, recipe settings",
+        dict(n_components=20, hidden_layer_sizes=(128, 128), batch_size=128),
+    ),
+}
+
+
+def known_truth(n_seeds, first_seed=0, setting_names=tuple(TRUTH_SETTINGS)):
+    """Rows (problem, model, mean log-likelihood, gap to the truth) over the
+    seeds first_seed, ..., first_seed + n_seeds - 1."""
     problems = {
         "spiral": (make_spiral, spiral_log_density),
         "inverse problem": (make_inverse_sine, inverse_log_density),
     }
-    settings = {
-        "skmdn defaults": {},
-        "skmdn, 5 networks": dict(n_networks=5),
-        "skmdn, recipe settings": dict(n_components=20, hidden_layer_sizes=(128, 128), batch_size=128),
-    }
+    settings = dict(TRUTH_SETTINGS[name] for name in setting_names)
     rows = []
     for problem, (make, exact) in problems.items():
         scores = {name: [] for name in ["truth", *settings]}
-        for seed in range(n_seeds):
+        for seed in range(first_seed, first_seed + n_seeds):
             X, y = make(2000, random_state=seed)
             X_test, y_test = make(2000, random_state=seed + 100)
             scores["truth"].append(float(np.mean(exact(X_test[:, 0], y_test))))
@@ -430,9 +440,10 @@ def main(arguments):
     print(f"machine: {os.cpu_count()} cores")
     output = {}
     if not arguments.skip_truth:
+        first, last = arguments.truth_first_seed, arguments.truth_first_seed + arguments.truth_seeds - 1
         print("\nKnown truth: mean held-out log-likelihood (nats, higher is better), "
-              f"{arguments.truth_seeds} seeds, 2,000 train / 2,000 test rows")
-        rows = known_truth(arguments.truth_seeds)
+              f"seeds {first} to {last}, 2,000 train / 2,000 test rows")
+        rows = known_truth(arguments.truth_seeds, first, arguments.truth_settings)
         print(f"{'problem':<18}{'model':<26}{'log-lik':>9}{'gap':>8}")
         for problem, name, value, gap in rows:
             print(f"{problem:<18}{name:<26}{value:>9.3f}{gap:>8.3f}")
@@ -502,6 +513,10 @@ if __name__ == "__main__":
     parser.add_argument("--datasets", nargs="*", default=list(UCI))
     parser.add_argument("--models", nargs="*", default=["default", "tuned", "linear", "mlp", "ngboost"])
     parser.add_argument("--truth-seeds", type=int, default=3)
+    parser.add_argument("--truth-first-seed", type=int, default=0)
+    parser.add_argument(
+        "--truth-settings", nargs="*", default=list(TRUTH_SETTINGS), choices=list(TRUTH_SETTINGS)
+    )
     parser.add_argument("--skip-truth", action="store_true")
     parser.add_argument("--skip-uci", action="store_true")
     parser.add_argument(
