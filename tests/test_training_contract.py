@@ -232,7 +232,8 @@ def test_fitted_attributes_after_any_sequence(data, early_stopping, operations):
             assert model.loss_curve_ == curve
         else:
             model.set_params(warm_start=operation == "warm_fit").fit(X, y)
-            n_train = 200 - (20 if early_stopping else 0)
+            # validation_fraction="auto" holds out 30 of 200 rows.
+            n_train = 200 - (30 if early_stopping else 0)
             if operation == "fit" or not fitted:
                 epochs = rows = 0
                 validation = [] if early_stopping else None
