@@ -38,6 +38,8 @@ AUTO_MIN_EPOCHS = 500
 AUTO_MIN_STEPS = 10_000
 AUTO_MIN_PATIENCE_EPOCHS = 20
 AUTO_PATIENCE_STEPS = 2_000
+# x_noise_std="auto": the patience, in Adam steps, of the epochs without
+# noise (see MDNRegressor._train).
 NOISE_FREE_PATIENCE_STEPS = 500
 
 # validation_fraction="auto": this fraction of the rows, but at least this
@@ -357,9 +359,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         by at most 0.05; on a generated near-noise-free kind that the
         defaults were not chosen on, a noise kept for the whole fit cost 2.3
         nats against none, of which the validation choice recovers 2.0 (see
-        the benchmarks page). A float
-        is used as given for the whole fit, and 0 turns the noise off. The
-        noise of the kept weights is ``x_noise_std_``.
+        the benchmarks page). A float is used as given for the whole fit,
+        and 0 turns the noise off. The noise of the kept weights is
+        ``x_noise_std_``.
 
     y_noise_std : float, default=0.0
         Standard deviation of Gaussian noise added to the standardised targets
@@ -838,10 +840,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         early_stopping = self.early_stopping and not incremental
         n_train = int(data[0].shape[0])
         batch_size, max_iter, n_iter_no_change = self._schedule(n_train, incremental)
-        noise_free_patience = (
-            _epochs("auto", AUTO_MIN_PATIENCE_EPOCHS, NOISE_FREE_PATIENCE_STEPS, -(-n_train // batch_size))
-            if self.n_iter_no_change == "auto"
-            else n_iter_no_change
+        noise_free_patience = _epochs(
+            self.n_iter_no_change,
+            AUTO_MIN_PATIENCE_EPOCHS,
+            NOISE_FREE_PATIENCE_STEPS,
+            -(-n_train // batch_size),
         )
         state = self._starting_state(_network, resume, incremental, early_stopping)
         self.x_noise_std_ = (
@@ -976,6 +979,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 f"{what} did not improve more than tol={self.tol} for "
                 f"{settings['n_iter_no_change']} consecutive epochs. Stopping."
             )
+        elif not (stopped or incremental or interrupted):
+            warnings.warn(
+                f"Maximum iterations ({max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
         if noisy_best is not None and self.verbose:
             print(
                 "Kept the best weights without input noise: they score clearly better "
@@ -983,12 +992,6 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 if self.x_noise_std_ == 0.0
                 else f"Kept the best weights with input noise {self.x_noise_std_:.4g}: "
                 "those without it do not score clearly better on the validation rows."
-            )
-        elif not (stopped or incremental or interrupted):
-            warnings.warn(
-                f"Maximum iterations ({max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
             )
         best_criterion = float(state.best_criterion)
         if early_stopping:
@@ -1008,8 +1011,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     def _clearly_better(self, _network, weights, reference, validation):
         """Whether ``weights`` score a higher validation log-likelihood than
         ``reference`` by more than twice the standard error of the paired
-        per-row difference."""
-        X, y, sample_weight = (np.asarray(tensor, dtype=np.float64) for tensor in validation)
+        per-row difference (on at most ``CALIBRATION_ROWS`` validation rows,
+        which are in random order)."""
+        X, y, sample_weight = (
+            np.asarray(tensor[:CALIBRATION_ROWS], dtype=np.float64) for tensor in validation
+        )
         floor = self.min_scale_ / self.y_scale_
         log_density = []
         for candidate in (weights, reference):

@@ -1017,6 +1017,21 @@ def test_automatic_input_noise_keeps_the_noisy_weights_unless_clearly_beaten(
         assert_array_equal(auto.predict_dist(X).means, fixed.predict_dist(X).means)
 
 
+def test_verbose_reports_the_input_noise_choice_and_no_spurious_warning(data, capsys):
+    """verbose says when the noise goes and which weights were kept; a fit
+    that stopped on its criterion does not warn about its budget."""
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = MDNRegressor(**STALLING, verbose=True).fit(X, y)
+    printed = capsys.readouterr().out
+    assert model.n_iter_ < STALLING["max_iter"]
+    assert "Going on from the best weights without it." in printed
+    kept = "without input noise" if model.x_noise_std_ == 0.0 else "with input noise"
+    assert f"Kept the best weights {kept}" in printed
+    assert printed.rstrip().endswith("on the validation rows.")
+
+
 @pytest.mark.parametrize("other", ["itself", "one epoch"])
 def test_clearly_better_is_a_paired_two_standard_error_rule(data, other):
     """The rule that decides between the weights with and without input
