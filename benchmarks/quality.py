@@ -405,16 +405,17 @@ def fit_and_score_kind(name, X, y, X_test, y_test, seed):
 
 
 def data_kinds(kinds, models, n_seeds, rows=None):
-    """{(kind, model): {"nll": [per seed], "fit_seconds": [per seed]}};
-    ``rows`` replaces every kind's number of rows."""
+    """{(kind, model): {"n_rows": rows drawn, "nll": [per seed],
+    "fit_seconds": [per seed]}}; ``rows`` replaces every kind's number of
+    rows (diabetes has its own)."""
     results = {}
     for kind in kinds:
         make, n_rows, group = DATA_KINDS[kind]
-        n_rows = rows or n_rows
         splits = []
         for seed in range(n_seeds):
-            X, y = make(n_rows, seed)
+            X, y = make(rows or n_rows, seed)
             splits.append(train_test_split(X, y, test_size=0.2, random_state=seed))
+        n_drawn = len(y)
         for model in models:
             start = time.perf_counter()
             nll, seconds = [], []
@@ -422,7 +423,7 @@ def data_kinds(kinds, models, n_seeds, rows=None):
                 value, fit_seconds = fit_and_score_kind(model, X_train, y_train, X_test, y_test, seed)
                 nll.append(float(value))
                 seconds.append(fit_seconds)
-            results[kind, model] = {"nll": nll, "fit_seconds": seconds}
+            results[kind, model] = {"n_rows": n_drawn, "nll": nll, "fit_seconds": seconds}
             print(
                 f"  {kind:<16}{group:<9}{model:<11}{np.mean(nll):9.3f} +- {standard_error(nll):.3f}"
                 f"  fit {np.median(seconds):7.2f} s  ({n_seeds} seeds, {time.perf_counter() - start:.0f} s)",
@@ -481,18 +482,17 @@ def main(arguments):
         header = f"{'kind':<16}{'group':<9}{'n':>6}" + "".join(f"{model:>24}" for model in models)
         print(header + "\n" + "-" * len(header))
         for kind in kinds:
-            _, n_rows, group = DATA_KINDS[kind]
-            n_rows = arguments.kind_rows or n_rows
             cells = [
                 f"{np.mean(r['nll']):.3f}+-{standard_error(r['nll']):.3f}"
                 f" ({np.median(r['fit_seconds']):.1f}s)"
                 for r in (results[kind, model] for model in models)
             ]
+            n_rows = results[kind, models[0]]["n_rows"]
+            group = DATA_KINDS[kind][2]
             print(f"{kind:<16}{group:<9}{n_rows:>6}" + "".join(f"{cell:>24}" for cell in cells))
         output["kinds"] = {
             f"{kind}/{model}": {
                 "group": DATA_KINDS[kind][2],
-                "n_rows": arguments.kind_rows or DATA_KINDS[kind][1],
                 "nll_mean": float(np.mean(r["nll"])),
                 "nll_standard_error": standard_error(r["nll"]),
                 "fit_seconds_median": float(np.median(r["fit_seconds"])),

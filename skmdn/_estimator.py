@@ -109,6 +109,13 @@ def _validation_rows(fraction, n_rows):
     )
 
 
+def _calibration_rows(validation):
+    """The first ``CALIBRATION_ROWS`` validation rows (they are in random
+    order) as float64 (X, y, sample_weight) arrays: what the decisions made
+    once training ends (the scale factor, keeping the input noise) read."""
+    return tuple(np.asarray(tensor[:CALIBRATION_ROWS], dtype=np.float64) for tensor in validation)
+
+
 def _automatic_min_scale(y_2d, scale):
     """Per-output floor on component scales, in the units of y.
 
@@ -1013,9 +1020,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         ``reference`` by more than twice the standard error of the paired
         per-row difference (on at most ``CALIBRATION_ROWS`` validation rows,
         which are in random order)."""
-        X, y, sample_weight = (
-            np.asarray(tensor[:CALIBRATION_ROWS], dtype=np.float64) for tensor in validation
-        )
+        X, y, sample_weight = _calibration_rows(validation)
         floor = self.min_scale_ / self.y_scale_
         log_density = []
         for candidate in (weights, reference):
@@ -1070,9 +1075,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         if validation[0].shape[0] < MIN_CALIBRATION_ROWS:
             return 1.0
 
-        X, y, sample_weight = (
-            np.asarray(tensor[:CALIBRATION_ROWS], dtype=np.float64) for tensor in validation
-        )
+        X, y, sample_weight = _calibration_rows(validation)
         floor = self.min_scale_ / self.y_scale_
         log_weights, means, spreads = _network.predict_parameters(
             self.model_, self._spec, X, np.zeros_like(floor)
