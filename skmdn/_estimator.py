@@ -285,6 +285,22 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     learning_rate_init : float, default=1e-3
         Adam's initial step size.
 
+    solver : {"adam"}, default="adam"
+        The optimiser. skmdn trains with Adam only (MLPRegressor's ``"sgd"``
+        and ``"lbfgs"`` are not available); the parameter exists so that an
+        MLPRegressor configuration carries over.
+
+    beta_1, beta_2 : float in [0, 1), default=0.9 and 0.999
+        Adam's decay rates of the first and second moment estimates, as
+        MLPRegressor's.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term, as MLPRegressor's.
+
+    shuffle : bool, default=True
+        Shuffle the training rows before every epoch. Without shuffling the
+        mini-batches are the same rows in the same order each epoch.
+
     max_iter : int or "auto", default="auto"
         Maximum number of epochs. ``"auto"`` is enough epochs for at least
         500 epochs and at least 10,000 Adam steps (mini-batch updates): an
@@ -515,6 +531,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "solver": [StrOptions({"adam"})],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "shuffle": ["boolean"],
         "max_iter": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -541,6 +562,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=1e-3,
+        solver="adam",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        shuffle=True,
         max_iter="auto",
         tol=1e-4,
         early_stopping=True,
@@ -563,6 +589,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.solver = solver
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.shuffle = shuffle
         self.max_iter = max_iter
         self.tol = tol
         self.early_stopping = early_stopping
@@ -870,6 +901,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             alpha=min(float(self.alpha) / weight_scale, MAX_TRAINING_ALPHA),
             tol=float(self.tol),
             n_iter_no_change=n_iter_no_change,
+            shuffle=bool(self.shuffle),
+            beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2),
+            epsilon=float(self.epsilon),
             early_stopping=early_stopping,
             adaptive=self.learning_rate == "adaptive",
             # log|det| of y's standardisation: maps standardised

@@ -21,7 +21,7 @@ import numpy as np
 
 from .exceptions import ModelFileError
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 # The NetworkSpec's fields, in the order of its constructor.
 SPEC_FIELDS = (
@@ -405,12 +405,21 @@ def _add_networks(params, state):
     return params | {"n_networks": 1}, dataclasses.replace(state, version=5, spec=spec)
 
 
+def _add_adam_settings(params, state):
+    """Version 5 -> 6: the parameters solver, beta_1, beta_2, epsilon and
+    shuffle were added (MLPRegressor's names); a version-5 model was trained
+    with their defaults."""
+    added = dict(solver="adam", beta_1=0.9, beta_2=0.999, epsilon=1e-8, shuffle=True)
+    return params | added, dataclasses.replace(state, version=6)
+
+
 # version -> function(params, state) returning those of the next version.
 MIGRATIONS = {
     1: _add_weight_averages,
     2: _add_input_noise,
     3: _add_scale_calibration,
     4: _add_networks,
+    5: _add_adam_settings,
 }
 
 

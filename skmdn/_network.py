@@ -52,9 +52,6 @@ tf.get_logger().addFilter(_OwnRetracingFilter())
 # sklearn's MLP activation names mapped to Keras' names.
 ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 
-# Adam hyper-parameters, as MLPRegressor's defaults.
-BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
-
 # Rows per forward pass at inference and when scoring the validation set:
 # bounds the memory of hidden activations (a large validation set's would
 # exceed the data), and is fixed so that a row's prediction never depends on
@@ -266,6 +263,10 @@ class CompiledNetwork:
             alpha=scalar,
             tol=scalar,
             n_iter_no_change=tf.TensorSpec((), tf.int32),
+            shuffle=tf.TensorSpec((), tf.bool),
+            beta_1=scalar,
+            beta_2=scalar,
+            epsilon=scalar,
             early_stopping=tf.TensorSpec((), tf.bool),
             adaptive=tf.TensorSpec((), tf.bool),
             log_jacobian=scalar,
@@ -290,9 +291,14 @@ class CompiledNetwork:
         X, y, sample_weight = data
         n_samples = tf.shape(X)[0]
         batch_size = settings.batch_size
-        order = tf.argsort(tf.random.stateless_uniform([n_samples], seed))
+        order = tf.cond(
+            settings.shuffle,
+            lambda: tf.argsort(tf.random.stateless_uniform([n_samples], seed)),
+            lambda: tf.range(n_samples),
+        )
         n_batches = (n_samples + batch_size - 1) // batch_size
         step, first_moments, second_moments, averages = adam
+        beta_1, beta_2 = settings.beta_1, settings.beta_2
         total_loss = tf.zeros((), X.dtype)
         for batch in tf.range(n_batches):
             rows = order[batch * batch_size : tf.minimum((batch + 1) * batch_size, n_samples)]
@@ -335,14 +341,14 @@ class CompiledNetwork:
             gradients = tape.gradient(loss, weights)
             step = step + 1
             first_moments = [
-                BETA_1 * m + (1 - BETA_1) * g for m, g in zip(first_moments, gradients)
+                beta_1 * m + (1 - beta_1) * g for m, g in zip(first_moments, gradients)
             ]
             second_moments = [
-                BETA_2 * v + (1 - BETA_2) * g * g for v, g in zip(second_moments, gradients)
+                beta_2 * v + (1 - beta_2) * g * g for v, g in zip(second_moments, gradients)
             ]
-            step_size = learning_rate * tf.sqrt(1 - BETA_2**step) / (1 - BETA_1**step)
+            step_size = learning_rate * tf.sqrt(1 - beta_2**step) / (1 - beta_1**step)
             weights = [
-                w - step_size * m / (tf.sqrt(v) + EPSILON)
+                w - step_size * m / (tf.sqrt(v) + settings.epsilon)
                 for w, m, v in zip(weights, first_moments, second_moments)
             ]
             averages = [EMA_DECAY * a + (1 - EMA_DECAY) * w for a, w in zip(averages, weights)]
@@ -480,6 +486,10 @@ class TrainingSettings(typing.NamedTuple):
     alpha: object
     tol: object
     n_iter_no_change: object
+    shuffle: object
+    beta_1: object
+    beta_2: object
+    epsilon: object
     early_stopping: object
     adaptive: object
     log_jacobian: object
@@ -542,6 +552,10 @@ def settings_to_tensors(settings, dtype):
         alpha=dtype,
         tol=dtype,
         n_iter_no_change="int32",
+        shuffle="bool",
+        beta_1=dtype,
+        beta_2=dtype,
+        epsilon=dtype,
         early_stopping="bool",
         adaptive="bool",
         log_jacobian=dtype,
