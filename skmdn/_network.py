@@ -266,6 +266,8 @@ class CompiledNetwork:
             shuffle=tf.TensorSpec((), tf.bool),
             beta_1=scalar,
             beta_2=scalar,
+            beta_1_complement=scalar,
+            beta_2_complement=scalar,
             epsilon=scalar,
             early_stopping=tf.TensorSpec((), tf.bool),
             adaptive=tf.TensorSpec((), tf.bool),
@@ -299,6 +301,9 @@ class CompiledNetwork:
         n_batches = (n_samples + batch_size - 1) // batch_size
         step, first_moments, second_moments, averages = adam
         beta_1, beta_2 = settings.beta_1, settings.beta_2
+        # 1 - beta computed on the host in float64, then rounded: in float32
+        # 1 - 0.9 is not the float32 nearest to 0.1.
+        keep_1, keep_2 = settings.beta_1_complement, settings.beta_2_complement
         total_loss = tf.zeros((), X.dtype)
         for batch in tf.range(n_batches):
             rows = order[batch * batch_size : tf.minimum((batch + 1) * batch_size, n_samples)]
@@ -341,10 +346,10 @@ class CompiledNetwork:
             gradients = tape.gradient(loss, weights)
             step = step + 1
             first_moments = [
-                beta_1 * m + (1 - beta_1) * g for m, g in zip(first_moments, gradients)
+                beta_1 * m + keep_1 * g for m, g in zip(first_moments, gradients)
             ]
             second_moments = [
-                beta_2 * v + (1 - beta_2) * g * g for v, g in zip(second_moments, gradients)
+                beta_2 * v + keep_2 * g * g for v, g in zip(second_moments, gradients)
             ]
             step_size = learning_rate * tf.sqrt(1 - beta_2**step) / (1 - beta_1**step)
             weights = [
@@ -489,6 +494,8 @@ class TrainingSettings(typing.NamedTuple):
     shuffle: object
     beta_1: object
     beta_2: object
+    beta_1_complement: object
+    beta_2_complement: object
     epsilon: object
     early_stopping: object
     adaptive: object
@@ -555,6 +562,8 @@ def settings_to_tensors(settings, dtype):
         shuffle="bool",
         beta_1=dtype,
         beta_2=dtype,
+        beta_1_complement=dtype,
+        beta_2_complement=dtype,
         epsilon=dtype,
         early_stopping="bool",
         adaptive="bool",
