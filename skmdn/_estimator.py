@@ -285,8 +285,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     learning_rate_init : float, default=3e-3
         Adam's initial step size. Three times MLPRegressor's: with early
         stopping on the averaged weights, the larger steps reach the same
-        validation log-likelihood in about half the epochs (see the User
-        Guide's training section).
+        validation log-likelihood in about half the epochs (measurements
+        in the User Guide, Regularisation).
 
     solver : {"adam"}, default="adam"
         The optimiser. skmdn trains with Adam only (MLPRegressor's ``"sgd"``

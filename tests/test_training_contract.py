@@ -157,13 +157,14 @@ def test_partial_fit_carries_the_adaptive_step_size(data):
     for _ in range(7):
         chunked.partial_fit(X, y)
         rates.append(learning_rate(chunked))
-    expected = [1e-3 / 5 ** ((epoch - 1) // 2) for epoch in range(1, 8)]
+    initial = chunked.learning_rate_init
+    expected = [initial / 5 ** ((epoch - 1) // 2) for epoch in range(1, 8)]
     np.testing.assert_allclose(rates, expected, rtol=1e-6)
     one_fit = MDNRegressor(**params | {"max_iter": 7}).fit(X, y)
     assert learning_rate(one_fit) == pytest.approx(rates[-1], rel=1e-6)
     # A new fit starts again at learning_rate_init.
     chunked.set_params(warm_start=True, max_iter=1).fit(X, y)
-    assert learning_rate(chunked) == pytest.approx(1e-3, rel=1e-6)
+    assert learning_rate(chunked) == pytest.approx(initial, rel=1e-6)
 
 
 def test_partial_fit_after_an_early_stopping_fit(data):
