@@ -193,6 +193,12 @@ def test_format_1_file_loads_unchanged_and_warm_starts():
     assert model.scale_factor_ == 1.0
     # One network (n_networks came in format 5).
     assert model.get_params()["n_networks"] == 1 and model._spec.n_networks == 1
+    # Adam's settings as it was trained (the parameters came in format 6; the
+    # default step size is now larger).
+    params = model.get_params()
+    assert params["learning_rate_init"] == 1e-3 and params["solver"] == "adam"
+    assert (params["beta_1"], params["beta_2"], params["epsilon"]) == (0.9, 0.999, 1e-8)
+    assert params["shuffle"] is True
     assert model.n_iter_ == 20 and model.t_ == 5400
     assert model.score(X, y) == pytest.approx(-0.05166867226406338, rel=1e-12)
     model.set_params(warm_start=True, max_iter=3)
