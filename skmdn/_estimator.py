@@ -201,6 +201,24 @@ class _InterruptRequests:
         return False
 
 
+# MLPRegressor's parameters that it uses only with its "sgd" solver
+# (learning_rate, momentum, nesterovs_momentum, power_t) or "lbfgs" (max_fun):
+# with solver="adam" it ignores them, and so does MDNRegressor.from_mlp.
+_MLP_ADAM_IGNORES = ("learning_rate", "momentum", "nesterovs_momentum", "power_t", "max_fun")
+_MISSING = object()
+
+
+def _same_value(value, default):
+    """Whether a parameter's value equals its default (sequences compared
+    as tuples: hidden_layer_sizes may be a list or a tuple)."""
+    if isinstance(value, (list, tuple)) and isinstance(default, (list, tuple)):
+        return tuple(value) == tuple(default)
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False
+
+
 def _rows_tensor(values, rows, dtype, mean=None, scale=None):
     """``values[rows]`` as a new ``dtype`` tensor, standardised as
     ``(values - mean) / scale`` when ``mean`` and ``scale`` are given.
@@ -618,6 +636,84 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # score() is a log-likelihood, not R^2; see the class docstring.
         tags.regressor_tags.poor_score = True
         return tags
+
+    @classmethod
+    def from_mlp(cls, mlp, **params):
+        """An unfitted MDNRegressor with an MLPRegressor's settings.
+
+        Carries over the parameters whose meaning is the same (the
+        architecture, ``alpha``, Adam's settings, ``batch_size``,
+        ``shuffle``, the epoch counts, ``tol``, early stopping, ``verbose``,
+        ``warm_start``, ``random_state``). Of an ``MLPRegressor``, only the
+        parameters set to other values than its defaults carry over, so the
+        rest keep MDNRegressor's defaults, which were chosen for densities;
+        of a dict (such as a search's ``best_params_``), every entry.
+        Parameters that MLPRegressor itself ignores with ``solver="adam"``
+        (``momentum``, ``nesterovs_momentum``, ``power_t``, ``max_fun`` and
+        ``learning_rate``) are left out, and so is ``loss="squared_error"``:
+        an MDN is trained by the negative log-likelihood of its mixture.
+        See the User Guide, "Coming from MLPRegressor".
+
+        Parameters
+        ----------
+        mlp : MLPRegressor or dict
+            The regressor, fitted or not, or a dict of its parameters.
+        **params
+            Further MDNRegressor parameters (``n_components``, ...); they
+            take precedence over the carried ones.
+
+        Returns
+        -------
+        MDNRegressor
+
+        Raises
+        ------
+        ValueError
+            If the configuration uses what skmdn has no counterpart for: a
+            solver other than ``"adam"``, a loss other than
+            ``"squared_error"``, or a parameter neither estimator has.
+
+        Examples
+        --------
+        >>> from sklearn.neural_network import MLPRegressor
+        >>> from skmdn import MDNRegressor
+        >>> mlp = MLPRegressor(hidden_layer_sizes=(32, 32), alpha=1e-3)
+        >>> MDNRegressor.from_mlp(mlp, n_components=3)
+        MDNRegressor(alpha=0.001, hidden_layer_sizes=(32, 32), n_components=3)
+        """
+        if hasattr(mlp, "get_params"):
+            defaults = type(mlp)().get_params()
+            given = {
+                name: value
+                for name, value in mlp.get_params(deep=False).items()
+                if not _same_value(value, defaults.get(name, _MISSING))
+            }
+            solver, loss = mlp.get_params()["solver"], mlp.get_params().get("loss")
+        else:
+            given = dict(mlp)
+            solver, loss = given.get("solver", "adam"), given.get("loss")
+        if solver != "adam":
+            raise ValueError(
+                f"MDNRegressor trains with Adam only: solver={solver!r} has no "
+                "counterpart (nor its settings momentum, nesterovs_momentum, "
+                "power_t and max_fun). Tune the MLPRegressor with solver='adam' "
+                "to carry its settings over."
+            )
+        if loss not in (None, "squared_error"):
+            raise ValueError(
+                f"An MDN is trained by the negative log-likelihood of its mixture; "
+                f"loss={loss!r} has no counterpart. The mixture models the "
+                "distribution of y itself (counts and skewed targets included)."
+            )
+        for name in _MLP_ADAM_IGNORES + ("loss",):
+            given.pop(name, None)
+        unknown = sorted(set(given) - set(cls._get_param_names()))
+        if unknown:
+            raise ValueError(
+                f"MDNRegressor has no parameters {unknown}; they are neither "
+                "MLPRegressor's nor MDNRegressor's."
+            )
+        return cls(**(given | params))
 
     # -- fitting ----------------------------------------------------------------
 

@@ -111,3 +111,44 @@ def test_optimiser_parameters_out_of_range_are_refused(name, value):
     X, y = make_data()
     with pytest.raises(InvalidParameterError, match=name):
         MDNRegressor(**{name: value}).fit(X, y)
+
+
+def test_from_mlp_carries_what_the_user_set():
+    """Of an MLPRegressor, the parameters set away from its defaults carry
+    over (the rest keep MDNRegressor's); those MLPRegressor ignores under
+    Adam are left out; keyword arguments take precedence."""
+    mlp = MLPRegressor(
+        hidden_layer_sizes=[16, 8], alpha=1e-3, beta_2=0.99, momentum=0.5,
+        learning_rate="invscaling", random_state=np.int64(3), early_stopping=True,
+    )
+    model = MDNRegressor.from_mlp(mlp, n_components=2, alpha=1e-2)
+    expected = MDNRegressor().get_params() | dict(
+        hidden_layer_sizes=[16, 8], alpha=1e-2, beta_2=0.99, random_state=3,
+        early_stopping=True, n_components=2,
+    )
+    assert model.get_params() == expected
+    assert MDNRegressor.from_mlp(MLPRegressor()).get_params() == MDNRegressor().get_params()
+
+
+def test_from_mlp_carries_every_entry_of_a_dict():
+    params = {"learning_rate_init": 1e-2, "max_iter": 7, "power_t": 0.3, "loss": "squared_error"}
+    model = MDNRegressor.from_mlp(params)
+    assert model.get_params() == MDNRegressor().get_params() | {
+        "learning_rate_init": 1e-2, "max_iter": 7
+    }
+    X, y = make_data(200)
+    assert model.fit(X, y).n_iter_ <= 7
+
+
+@pytest.mark.parametrize(
+    "mlp, match",
+    [
+        (MLPRegressor(solver="sgd"), "Adam only"),
+        (MLPRegressor(solver="lbfgs"), "Adam only"),
+        ({"loss": "poisson"}, "negative log-likelihood"),
+        ({"alpha": 1e-3, "n_trees": 5}, r"no parameters \['n_trees'\]"),
+    ],
+)
+def test_from_mlp_refuses_what_has_no_counterpart(mlp, match):
+    with pytest.raises(ValueError, match=match):
+        MDNRegressor.from_mlp(mlp)
