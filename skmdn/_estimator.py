@@ -205,7 +205,6 @@ class _InterruptRequests:
 # (learning_rate, momentum, nesterovs_momentum, power_t) or "lbfgs" (max_fun):
 # with solver="adam" it ignores them, and so does MDNRegressor.from_mlp.
 _MLP_ADAM_IGNORES = ("learning_rate", "momentum", "nesterovs_momentum", "power_t", "max_fun")
-_MISSING = object()
 
 
 def _same_value(value, default):
@@ -682,16 +681,17 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         MDNRegressor(alpha=0.001, hidden_layer_sizes=(32, 32), n_components=3)
         """
         if hasattr(mlp, "get_params"):
-            defaults = type(mlp)().get_params()
+            defaults = type(mlp)().get_params(deep=False)
             given = {
                 name: value
                 for name, value in mlp.get_params(deep=False).items()
-                if not _same_value(value, defaults.get(name, _MISSING))
+                if not _same_value(value, defaults[name])
             }
-            solver, loss = mlp.get_params()["solver"], mlp.get_params().get("loss")
         else:
             given = dict(mlp)
-            solver, loss = given.get("solver", "adam"), given.get("loss")
+        # At MLPRegressor's defaults ("adam", "squared_error") they are not
+        # among the given parameters.
+        solver, loss = given.get("solver", "adam"), given.get("loss")
         if solver != "adam":
             raise ValueError(
                 f"MDNRegressor trains with Adam only: solver={solver!r} has no "
