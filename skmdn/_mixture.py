@@ -408,8 +408,8 @@ class GaussianMixtureDistribution:
         the highest; on rows of a trained model, none.
 
         The search is compiled (numba) on its first use after installation,
-        which takes about 16 s on a 2-core machine once; the compiled code is
-        cached on disk.
+        once: about 2.5 s on a 2-core machine for one output, about 16 s for
+        several; the compiled code is cached on disk.
 
         Returns
         -------

@@ -4,10 +4,15 @@ Compiled with numba. A climb is a short run of steps whose number depends on
 where it starts; vectorised over climbs, numpy spent most of its time packing
 and unpacking the climbs still going rather than computing. Compiled, each
 row's climbs run one after another, and blocks of rows run in parallel threads
-(the kernel releases the GIL). The kernel is compiled on first use (about 16 s
-on a 2-core machine) and cached on disk beside this file, or in the user's
-cache directory where that is not writable; later processes load it in about
-half a second.
+(the kernels release the GIL).
+
+Two kernels run the same climbs: one output (most mixtures) in scalars, one
+function that compiles in about 2 s on a 2-core machine, and several outputs
+with vectors, matrices and helper functions, about 16 s. Each is compiled on
+its first use and cached on disk beside this file, or in the user's cache
+directory where that is not writable; later processes load it in about half a
+second. numba's compiler spends its time per function and per inlined call
+site, so the kernel every first ``predict`` needs is kept to one function.
 """
 
 import math
@@ -46,7 +51,6 @@ def n_starts(n_components, n_outputs):
     return n_components + n_components * (n_components - 1) // 2
 
 
-@numba.njit(cache=True, nogil=True)
 def local_maxima(log_normalisers, means, scales, points, log_density):
     """Every local maximum of each row's mixture, written into ``points`` and ``log_density``.
 
@@ -84,6 +88,13 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
         equal density and a lower index) also found, within ``_MERGE_RADIUS``
         of the peak's width.
     """
+    kernel = _univariate_maxima if means.shape[2] == 1 else _maxima
+    kernel(log_normalisers, means, scales, points, log_density)
+
+
+@numba.njit(cache=True, nogil=True)
+def _maxima(log_normalisers, means, scales, points, log_density):
+    """``local_maxima`` for any number of outputs (used for several)."""
     n_rows, n_components, n_outputs = means.shape
     total_starts = points.shape[1]
     row_means = np.empty((n_components, n_outputs))
@@ -128,6 +139,146 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
 
 
 @numba.njit(cache=True, nogil=True)
+def _univariate_maxima(log_normalisers, means, scales, points, log_density):
+    """``local_maxima`` for one output: ``_maxima``'s climbs, in scalars.
+
+    The same steps, stops and merging as ``_maxima`` with ``_climb``,
+    ``_evaluate``, ``_newton_step``, ``_cut`` and ``_keep_distinct`` written
+    out for d = 1 in this one function, which numba compiles in a fraction of
+    their time (see the module's docstring); the tests hold the two kernels
+    to the same peaks.
+    """
+    n_rows, n_components, _ = means.shape
+    row_means = np.empty(n_components)
+    precision = np.empty(n_components)
+    log_terms = np.empty(n_components)
+    widths = np.empty(n_components)
+    # The peaks this row's climbs have found so far, and their widths.
+    peaks = np.empty(n_components)
+    peak_widths = np.empty(n_components)
+    repeats = np.empty(n_components, dtype=np.bool_)
+    for row in range(n_rows):
+        unit = np.min(scales[row])
+        centre = np.mean(means[row, :, 0])
+        for k in range(n_components):
+            row_means[k] = (means[row, k, 0] - centre) / unit
+            precision[k] = (unit / scales[row, k, 0]) ** 2
+        row_log_normalisers = log_normalisers[row]
+        row_density = log_density[row]
+        n_peaks = 0
+        for start in range(n_components):
+            accepted = row_means[start]
+            tried = safe_step = 0.0
+            climb_density = -np.inf
+            width = 1.0
+            not_maximum = converged = on_found_peak = False
+            for _ in range(_MODE_MAX_ITER):
+                current = accepted + tried
+                # _evaluate: log p, its gradient and second derivative, and
+                # the bounds on their rounding.
+                largest = -np.inf
+                for k in range(n_components):
+                    difference = current - row_means[k]
+                    log_terms[k] = (
+                        row_log_normalisers[k] - 0.5 * precision[k] * difference * difference
+                    )
+                    largest = max(largest, log_terms[k])
+                # Where the density underflows to 0 (see ``_nowhere``).
+                log_p = -np.inf
+                log_p_noise = gradient = weighted_precision = gradient_noise = second = 0.0
+                if largest > -np.inf:
+                    total = size = pulled = weighted = pull_size = outer = 0.0
+                    for k in range(n_components):
+                        relative = log_terms[k] - largest
+                        if relative < -_NEGLIGIBLE:
+                            continue
+                        term = math.exp(relative)
+                        pull = precision[k] * (row_means[k] - current)
+                        total += term
+                        size += term * (
+                            abs(row_log_normalisers[k]) + row_log_normalisers[k] - log_terms[k]
+                        )
+                        pulled += term * pull
+                        weighted += term * precision[k]
+                        pull_size += term * abs(pull)
+                        outer += term * pull * pull
+                    gradient = pulled / total
+                    weighted_precision = weighted / total
+                    magnitude = pull_size / total + abs(current) * weighted_precision
+                    second = outer / total - gradient * gradient - weighted_precision
+                    log_p = largest + math.log(total)
+                    log_p_noise = _ROUNDING * (1.0 + size / total)
+                    gradient_noise = (_ROUNDING + log_p_noise) * magnitude
+                if log_p < climb_density - log_p_noise:
+                    # Undone; tried again at half the length, down to the fixed-point step.
+                    tried = safe_step if 0.5 * abs(tried) <= abs(safe_step) else 0.5 * tried
+                    continue
+                if log_p == -np.inf:
+                    # A start where the density underflows to 0: no gradient to follow.
+                    break
+                climb_density = log_p
+                not_maximum = second > 0.0
+                accepted = current
+                # _cut's arithmetic, so that both kernels round alike.
+                step_limit = _STEP_LIMIT * (1.0 / math.sqrt(weighted_precision))
+                fixed_point = gradient / weighted_precision
+                safe_step = 0.0
+                if fixed_point != 0.0:
+                    safe_step = fixed_point * min(1.0, step_limit / abs(fixed_point))
+                if second < 0.0:
+                    width = 1.0 / math.sqrt(-second)
+                    newton = -gradient / second
+                    tried = 0.0
+                    if newton != 0.0:
+                        tried = newton * min(1.0, step_limit / abs(newton))
+                    limit = (
+                        _MODE_TOLERANCE * width - gradient_noise / second + _ROUNDING * abs(current)
+                    )
+                    if abs(tried) <= limit:
+                        converged = True
+                        break
+                    for peak in range(n_peaks):
+                        if abs(current + tried - peaks[peak]) <= _MERGE_RADIUS * peak_widths[peak]:
+                            on_found_peak = True
+                    if on_found_peak:
+                        break
+                else:
+                    # Where log p is not concave, the fixed-point step's way at full length.
+                    width = 1.0
+                    tried = 0.0
+                    if fixed_point != 0.0:
+                        tried = fixed_point * (step_limit / abs(fixed_point))
+                    if abs(gradient) <= gradient_noise:
+                        break
+            point = accepted + (tried if converged else 0.0)
+            points[row, start, 0] = point
+            widths[start] = width
+            row_density[start] = -np.inf if not_maximum or on_found_peak else climb_density
+            if row_density[start] > -np.inf:
+                peaks[n_peaks] = point
+                peak_widths[n_peaks] = width
+                n_peaks += 1
+        # _keep_distinct: a climb ranks above another with a higher density, or
+        # an equal one and a lower index.
+        for climb in range(n_components):
+            repeats[climb] = False
+            if row_density[climb] == -np.inf:
+                continue
+            for higher in range(n_components):
+                above = row_density[higher] > row_density[climb] or (
+                    row_density[higher] == row_density[climb] and higher < climb
+                )
+                distance = abs(points[row, climb, 0] - points[row, higher, 0])
+                if above and distance <= _MERGE_RADIUS * widths[climb]:
+                    repeats[climb] = True
+                    break
+        for climb in range(n_components):
+            if repeats[climb]:
+                row_density[climb] = -np.inf
+            points[row, climb, 0] = centre + unit * points[row, climb, 0]
+
+
+@numba.njit(cache=True, nogil=True)
 def _starting_points(means, precision, starts):
     """Fill ``starts`` (S, d) with the component means, then the pair points.
 
@@ -160,11 +311,6 @@ def _evaluate(y, log_normalisers, means, precision, log_terms, gradient, weighte
     density and bounds on the rounding error of it and of each gradient entry.
     """
     n_components, n_outputs = means.shape
-    if n_outputs == 1:
-        return _evaluate_univariate(
-            y, log_normalisers, means, precision, log_terms, gradient, weighted_precision,
-            magnitude, hessian,
-        )
     largest = -np.inf
     for k in range(n_components):
         quadratic = 0.0
@@ -204,39 +350,6 @@ def _evaluate(y, log_normalisers, means, precision, log_terms, gradient, weighte
             hessian[i, j] = hessian[i, j] / total - gradient[i] * gradient[j]
             hessian[j, i] = hessian[i, j]
         hessian[i, i] -= weighted_precision[i]
-    return _log_density_and_noise(largest, total, size, magnitude)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _evaluate_univariate(y, log_normalisers, means, precision, log_terms, gradient,
-                         weighted_precision, magnitude, hessian):
-    """``_evaluate`` for one output, in scalars: twice as fast, and most mixtures are 1-D."""
-    n_components = means.shape[0]
-    point = y[0]
-    largest = -np.inf
-    for k in range(n_components):
-        difference = point - means[k, 0]
-        log_terms[k] = log_normalisers[k] - 0.5 * precision[k, 0] * difference * difference
-        largest = max(largest, log_terms[k])
-    if largest == -np.inf:
-        return _nowhere()
-    total = size = pulled = weighted = pull_size = outer = 0.0
-    for k in range(n_components):
-        relative = log_terms[k] - largest
-        if relative < -_NEGLIGIBLE:
-            continue
-        term = math.exp(relative)
-        pull = precision[k, 0] * (means[k, 0] - point)
-        total += term
-        size += term * (abs(log_normalisers[k]) + log_normalisers[k] - log_terms[k])
-        pulled += term * pull
-        weighted += term * precision[k, 0]
-        pull_size += term * abs(pull)
-        outer += term * pull * pull
-    gradient[0] = pulled / total
-    weighted_precision[0] = weighted / total
-    magnitude[0] = pull_size / total + abs(point) * weighted_precision[0]
-    hessian[0, 0] = outer / total - gradient[0] * gradient[0] - weighted_precision[0]
     return _log_density_and_noise(largest, total, size, magnitude)
 
 
