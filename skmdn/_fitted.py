@@ -358,7 +358,8 @@ def _add_weight_averages(params, state):
     corrected value equal its current weights, so a warm start carries on from
     them; the fitted model itself is unchanged.
     """
-    from . import _network
+    from . import _network  # noqa: F401  (sets TensorFlow up for the optimiser module)
+    from ._optimiser import EMA_DECAY
 
     arrays = dict(state.arrays)
     n_state = sum(name.startswith("state_") for name in arrays)
@@ -369,7 +370,7 @@ def _add_weight_averages(params, state):
     n_weights = (n_state - 4) // 5
     if n_state < 9 or n_state != 5 * n_weights + 4:
         raise ModelFileError(f"a version-1 training state cannot have {n_state} arrays.")
-    correction = 1.0 - _network.EMA_DECAY ** float(flat[n_weights])
+    correction = 1.0 - EMA_DECAY ** float(flat[n_weights])
     averages = [weight * weight.dtype.type(correction) for weight in flat[:n_weights]]
     flat = flat[: 3 * n_weights + 1] + averages + flat[3 * n_weights + 1 :]
     arrays |= {f"state_{index}": array for index, array in enumerate(flat)}

@@ -35,6 +35,8 @@ with quiet_native_startup():
     # Device discovery logs (CUDA probing) happen on first use; do it here.
     tf.config.list_logical_devices()
 
+from . import _optimiser  # noqa: E402  (after TensorFlow is set up)
+
 
 class _OwnRetracingFilter(logging.Filter):
     """Drops TensorFlow's "triggered tf.function retracing" warnings about
@@ -61,12 +63,6 @@ PREDICT_CHUNK_ROWS = 4096
 TENSOR_ALIGNMENT = 64
 
 LOG_2PI = math.log(2.0 * math.pi)
-
-# Decay per Adam step of the exponential moving average of the weights
-# (Polyak averaging, horizon about 100 steps). Early stopping scores and keeps
-# the averaged weights, which are less noisy than the last step's.
-EMA_DECAY = 0.99
-
 
 @dataclasses.dataclass(frozen=True)
 class NetworkSpec:
@@ -248,7 +244,7 @@ class CompiledNetwork:
         )
         state = TrainingState(
             weights=weights,
-            adam=(scalar, weights, weights, weights),
+            adam=_optimiser.AdamState(scalar, weights, weights, weights),
             start_weights=weights,
             best_weights=weights,
             best_criterion=scalar,
@@ -299,11 +295,6 @@ class CompiledNetwork:
             lambda: tf.range(n_samples),
         )
         n_batches = (n_samples + batch_size - 1) // batch_size
-        step, first_moments, second_moments, averages = adam
-        beta_1, beta_2 = settings.beta_1, settings.beta_2
-        # 1 - beta computed on the host in float64, then rounded: in float32
-        # 1 - 0.9 is not the float32 nearest to 0.1.
-        keep_1, keep_2 = settings.beta_1_complement, settings.beta_2_complement
         total_loss = tf.zeros((), X.dtype)
         for batch in tf.range(n_batches):
             rows = order[batch * batch_size : tf.minimum((batch + 1) * batch_size, n_samples)]
@@ -343,23 +334,12 @@ class CompiledNetwork:
                 loss = (
                     tf.reduce_sum(w_batch * nll) + 0.5 * settings.alpha * penalty
                 ) / weight_sum
-            gradients = tape.gradient(loss, weights)
-            step = step + 1
-            first_moments = [
-                beta_1 * m + keep_1 * g for m, g in zip(first_moments, gradients)
-            ]
-            second_moments = [
-                beta_2 * v + keep_2 * g * g for v, g in zip(second_moments, gradients)
-            ]
-            step_size = learning_rate * tf.sqrt(1 - beta_2**step) / (1 - beta_1**step)
-            weights = [
-                w - step_size * m / (tf.sqrt(v) + settings.epsilon)
-                for w, m, v in zip(weights, first_moments, second_moments)
-            ]
-            averages = [EMA_DECAY * a + (1 - EMA_DECAY) * w for a, w in zip(averages, weights)]
+            weights, adam = _optimiser.adam_step(
+                adam, weights, tape.gradient(loss, weights), learning_rate, settings
+            )
             total_loss += loss * weight_sum
         mean_loss = total_loss / tf.reduce_sum(sample_weight)
-        return weights, (step, first_moments, second_moments, averages), mean_loss
+        return weights, adam, mean_loss
 
     def _validation_log_likelihood(self, weights, validation, settings):
         """Weighted mean log-likelihood of the validation rows, original units."""
@@ -408,10 +388,7 @@ class CompiledNetwork:
             weights, adam, loss = self._train_epoch(
                 state.weights, state.adam, data, settings, state.learning_rate, seed
             )
-            # The average starts at zero: divide by the total weight it has
-            # given to visited weights (as Adam's bias correction).
-            correction = 1 - EMA_DECAY ** adam[0]
-            candidate = [average / correction for average in adam[3]]
+            candidate = _optimiser.averaged_weights(adam)
             if settings.early_stopping:
                 score = self._validation_log_likelihood(candidate, validation, settings)
                 criterion = score
@@ -468,7 +445,7 @@ class TrainingState(typing.NamedTuple):
     """
 
     weights: list
-    adam: tuple
+    adam: _optimiser.AdamState
     start_weights: list
     best_weights: list
     best_criterion: object
@@ -514,10 +491,9 @@ def compiled_network(spec):
 def initial_state(model):
     """A fresh training state for ``model``: its weights, zeroed Adam moments."""
     weights = model_weights(model)
-    zeros = [tf.zeros_like(w) for w in weights]
     return TrainingState(
         weights=weights,
-        adam=(tf.zeros((), weights[0].dtype), zeros, list(zeros), list(zeros)),
+        adam=_optimiser.initial_state(weights),
         start_weights=weights,
         best_weights=weights,
         best_criterion=tf.constant(-math.inf, weights[0].dtype),
@@ -530,11 +506,9 @@ def restart_from_best(state):
     """``state`` set back to its best weights, their moving average too, with
     the count of epochs without improvement at zero; Adam's moments and step
     size carry on."""
-    step, first_moments, second_moments, _ = state.adam
-    correction = 1 - EMA_DECAY**step
     return state._replace(
         weights=list(state.best_weights),
-        adam=(step, first_moments, second_moments, [w * correction for w in state.best_weights]),
+        adam=_optimiser.restart_average(state.adam, state.best_weights),
         no_improvement=tf.zeros_like(state.no_improvement),
     )
 
@@ -661,8 +635,10 @@ def model_from_arrays(spec, arrays):
 
 
 def state_to_arrays(state):
-    """A training state as a plain nested tuple of numpy arrays (picklable)."""
-    return tf.nest.map_structure(np.asarray, tuple(state))
+    """A training state as a plain nested tuple of numpy arrays (picklable,
+    and free of skmdn's classes, so that saved states outlive them)."""
+    plain = state._replace(adam=tuple(state.adam))
+    return tf.nest.map_structure(np.asarray, tuple(plain))
 
 
 def flatten_state(arrays):
@@ -687,7 +663,8 @@ def state_layout(spec):
 
 def state_from_arrays(arrays):
     """Inverse of ``state_to_arrays``."""
-    return TrainingState(*tf.nest.map_structure(tf.convert_to_tensor, tuple(arrays)))
+    state = TrainingState(*tf.nest.map_structure(tf.convert_to_tensor, tuple(arrays)))
+    return state._replace(adam=_optimiser.AdamState(*state.adam))
 
 
 def tfp_mixture(weights, means, scales, univariate):
