@@ -22,14 +22,7 @@ from sklearn.utils.validation import (
 )
 
 from ._mixture import GaussianMixtureDistribution
-
-# Passes over the data that would otherwise need full-size float64
-# temporaries go in chunks of about this many values (1 MiB of float64).
-_CHUNK_VALUES = 2**17
-
-# The smallest floor on component scales, as a fraction of y's standard
-# deviation: far below any spread real data has.
-MIN_RELATIVE_SCALE = 1e-3
+from ._scaling import Scaling, row_chunks
 
 # max_iter="auto": at least this many epochs and this many Adam steps
 # (mini-batch updates). n_iter_no_change="auto": patience of at least this
@@ -83,12 +76,6 @@ MAX_TRAINING_ALPHA = 1e12
 CALL_SECONDS = 0.5
 
 
-def _row_chunks(n_rows, n_columns):
-    """Slices covering ``n_rows`` rows, about ``_CHUNK_VALUES`` values each."""
-    step = max(1, _CHUNK_VALUES // max(n_columns, 1))
-    return [slice(start, start + step) for start in range(0, n_rows, step)]
-
-
 def _epochs(setting, min_epochs, min_steps, steps_per_epoch):
     """An epoch count given as an int, or for "auto" enough epochs for at least
     ``min_epochs`` epochs and ``min_steps`` Adam steps: an epoch of a small data
@@ -116,52 +103,11 @@ def _calibration_rows(validation):
     return tuple(np.asarray(tensor[:CALIBRATION_ROWS], dtype=np.float64) for tensor in validation)
 
 
-def _automatic_min_scale(y_2d, scale):
-    """Per-output floor on component scales, in the units of y.
-
-    The larger of a thousandth of the standard deviation and
-    r / sqrt(2 pi), where r is the resolution of the recorded values (the
-    smallest gap between distinct values of y). A Gaussian that narrow has
-    density 1 / r at its centre, the density of certainty about a value
-    spread over its rounding cell, so the fitted density at a recorded value
-    never exceeds what certainty of that value would score. Without a floor,
-    on discrete targets (ratings, counts) a component's density would grow
-    without bound on the repeated values.
-    """
-    floor = MIN_RELATIVE_SCALE * scale
-    for output in range(y_2d.shape[1]):
-        gaps = np.diff(np.unique(y_2d[:, output]).astype(np.float64))
-        if gaps.size:
-            floor[output] = max(floor[output], gaps.min() / math.sqrt(2 * math.pi))
-    return floor
-
-
 def _automatic_x_noise(n_rows, n_features):
     """x_noise_std="auto": a twentieth of Rothfuss et al.'s noise level
     n ** (-1 / (4 + p)), the rate of a kernel density estimate's bandwidth, so
     the noise shrinks as rows fill the input space."""
     return AUTO_X_NOISE * n_rows ** (-1.0 / (4 + n_features))
-
-
-def _weighted_mean_and_scale(values, sample_weight):
-    """Column means and standard deviations; zero-variance columns get scale 1.
-
-    Accumulated in float64 over chunks of rows, so a large X needs no
-    full-size temporary.
-    """
-    # Deviations from the first row keep a constant column's mean exact (a
-    # plain running sum would leave rounding error that then passes for a
-    # tiny standard deviation).
-    shift = values[0].astype(np.float64)
-    chunks = _row_chunks(*values.shape)
-    total = sample_weight.sum(dtype=np.float64)
-    mean = shift + sum(sample_weight[rows] @ (values[rows] - shift) for rows in chunks) / total
-    variance = sum(sample_weight[rows] @ (values[rows] - mean) ** 2 for rows in chunks) / total
-    scale = np.sqrt(variance)
-    # A constant column carries no information; leave it centred, unscaled.
-    constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
-    scale[constant] = 1.0
-    return mean, scale
 
 
 def _progress(elapsed, n_done, n_total):
@@ -218,9 +164,9 @@ def _same_value(value, default):
         return False
 
 
-def _rows_tensor(values, rows, dtype, mean=None, scale=None):
-    """``values[rows]`` as a new ``dtype`` tensor, standardised as
-    ``(values - mean) / scale`` when ``mean`` and ``scale`` are given.
+def _rows_tensor(values, rows, dtype, standardise=None):
+    """``values[rows]`` as a new ``dtype`` tensor, passed through
+    ``standardise`` when given.
 
     Built in chunks, so the float64 temporaries stay small and the only
     full-size copy of the data is the result.
@@ -228,9 +174,9 @@ def _rows_tensor(values, rows, dtype, mean=None, scale=None):
     from . import _network
 
     def fill(result):
-        for chunk in _row_chunks(rows.size, math.prod(values.shape[1:])):
+        for chunk in row_chunks(rows.size, math.prod(values.shape[1:])):
             block = values[rows[chunk]]
-            result[chunk] = block if mean is None else (block - mean) / scale
+            result[chunk] = block if standardise is None else standardise(block)
 
     return _network.filled_tensor((rows.size, *values.shape[1:]), dtype, fill)
 
@@ -834,8 +780,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         else:
             self.n_outputs_ = y_2d.shape[1]
             self._y_is_1d = y.ndim == 1
-            self.x_mean_, self.x_scale_ = _weighted_mean_and_scale(X, sample_weight)
-            self.y_mean_, self.y_scale_ = _weighted_mean_and_scale(y_2d, sample_weight)
+            scaling = Scaling.fit(X, y_2d, sample_weight, self.min_scale)
+            self.x_mean_, self.x_scale_ = scaling.x_mean, scaling.x_scale
+            self.y_mean_, self.y_scale_ = scaling.y_mean, scaling.y_scale
+            self.min_scale_ = scaling.min_scale
             self._spec = _network.NetworkSpec(
                 n_features=self.n_features_in_,
                 n_outputs=self.n_outputs_,
@@ -847,10 +795,6 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 dtype=str(self.dtype),
                 n_networks=int(self.n_networks),
             )
-            if self.min_scale == "auto":
-                self.min_scale_ = _automatic_min_scale(y_2d[sample_weight > 0], self.y_scale_)
-            else:
-                self.min_scale_ = np.full(self.n_outputs_, float(self.min_scale))
 
         if not resume:
             self.model_ = _network.build_model(self._spec, seed=rng.randint(2**31 - 1))
@@ -874,13 +818,18 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         dtype = self._spec.dtype
         data, validation = (
             (
-                _rows_tensor(X, subset, dtype, self.x_mean_, self.x_scale_),
-                _rows_tensor(y_2d, subset, dtype, self.y_mean_, self.y_scale_),
+                _rows_tensor(X, subset, dtype, self._scaling.standardise_X),
+                _rows_tensor(y_2d, subset, dtype, self._scaling.standardise_y),
                 _rows_tensor(sample_weight, subset, dtype),
             )
             for subset in (rows[: rows.size - n_validation], rows[rows.size - n_validation :])
         )
         return data, validation, weight_scale
+
+    @property
+    def _scaling(self):
+        """The fitted standardisation of X and y (see ``_scaling.Scaling``)."""
+        return Scaling(self.x_mean_, self.x_scale_, self.y_mean_, self.y_scale_, self.min_scale_)
 
     def _check_continuation(self, y_2d, incremental):
         """A warm start or partial_fit must continue the same model."""
@@ -1010,10 +959,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             adaptive=self.learning_rate == "adaptive",
             # log|det| of y's standardisation: maps standardised
             # log-likelihoods to the original units.
-            log_jacobian=float(np.sum(np.log(self.y_scale_))),
+            log_jacobian=self._scaling.log_jacobian,
             x_noise_std=self.x_noise_std_,
             y_noise_std=float(self.y_noise_std),
-            min_scale=self.min_scale_ / self.y_scale_,
+            min_scale=self._scaling.floor,
         )
         losses, scores = [], []
         n_done, diverged, stopped, interrupted = 0, False, False, False
@@ -1157,7 +1106,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         per-row difference (on at most ``CALIBRATION_ROWS`` validation rows,
         which are in random order)."""
         X, y, sample_weight = _calibration_rows(validation)
-        floor = self.min_scale_ / self.y_scale_
+        floor = self._scaling.floor
         log_density = []
         for candidate in (weights, reference):
             log_weights, means, scales = _network.predict_parameters(
@@ -1180,7 +1129,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         ``had_weights``: weights from before the divergence (an earlier fit,
         or an epoch of this one) may be kept.
         """
-        min_scale = self.min_scale_ / self.y_scale_
+        min_scale = self._scaling.floor
         if early_stopping:
             final_weights = state.best_weights
         else:
@@ -1212,7 +1161,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             return 1.0
 
         X, y, sample_weight = _calibration_rows(validation)
-        floor = self.min_scale_ / self.y_scale_
+        floor = self._scaling.floor
         log_weights, means, spreads = _network.predict_parameters(
             self.model_, self._spec, X, np.zeros_like(floor)
         )
@@ -1263,7 +1212,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
         # Overflow to inf is caught below, by row, with a clear error.
         with np.errstate(over="ignore"):
-            standardised = (X - self.x_mean_) / self.x_scale_
+            standardised = self._scaling.standardise_X(X)
         # Rows beyond the network's float range, or whose outputs overflow,
         # have no meaningful mixture (relu would even turn the overflow into
         # finite nonsense): refuse them rather than answer.
@@ -1274,7 +1223,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         )
         log_weights, means, scales = _network.predict_parameters(
             self.model_, self._spec, standardised,
-            self.min_scale_ / self.y_scale_, self.scale_factor_,
+            self._scaling.floor, self.scale_factor_,
         )
         # Standardised means and scales beyond MAX_STANDARDISED_OUTPUT (finite or
         # not) are the network extrapolating past float64's reach: the
@@ -1283,8 +1232,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         for part in (means, scales):
             evaluable &= (np.abs(part) <= MAX_STANDARDISED_OUTPUT).all(axis=(1, 2))
         self._check_evaluable(standardised, evaluable, first_row)
-        means = means * self.y_scale_ + self.y_mean_
-        scales = scales * self.y_scale_
+        means, scales = self._scaling.to_original(means, scales)
         if self._y_is_1d:
             means, scales = means[..., 0], scales[..., 0]
         # The distribution renormalises the weights in float64 (the network's

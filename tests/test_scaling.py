@@ -1,0 +1,67 @@
+"""The standardisation of X and y (skmdn._scaling.Scaling), against numpy and scipy."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.stats import norm
+
+from skmdn import _scaling
+from skmdn._scaling import Scaling
+
+
+def test_weighted_means_and_scales_repeat_rows(monkeypatch):
+    """Integer sample weights act as repeated rows: the means and scales equal
+    numpy's of the repeated data, also when the rows pass in many chunks."""
+    monkeypatch.setattr(_scaling, "_CHUNK_VALUES", 7)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(3.0, 2.0, (50, 3)), rng.normal(-1.0, 0.5, (50, 2))
+    weights = rng.integers(0, 4, 50).astype(float)
+    scaling = Scaling.fit(X, y, weights, min_scale=0.1)
+    repeated_X, repeated_y = np.repeat(X, weights.astype(int), axis=0), np.repeat(y, weights.astype(int), axis=0)
+    assert_allclose(scaling.x_mean, repeated_X.mean(axis=0), rtol=1e-12)
+    assert_allclose(scaling.x_scale, repeated_X.std(axis=0), rtol=1e-12)
+    assert_allclose(scaling.y_mean, repeated_y.mean(axis=0), rtol=1e-12)
+    assert_allclose(scaling.y_scale, repeated_y.std(axis=0), rtol=1e-12)
+    assert_array_equal(scaling.min_scale, [0.1, 0.1])
+    assert_allclose(scaling.floor, 0.1 / repeated_y.std(axis=0), rtol=1e-12)
+
+
+def test_constant_columns_are_centred_not_scaled():
+    X = np.column_stack([np.full(20, 1e6 + 0.1), np.arange(20.0)])
+    scaling = Scaling.fit(X, X[:, 1:], np.ones(20), min_scale="auto")
+    assert scaling.x_scale[0] == 1.0
+    assert_array_equal(scaling.standardise_X(X)[:, 0], 0.0)
+
+
+def test_automatic_floor_follows_the_resolution():
+    """min_scale="auto": the larger of 1e-3 standard deviations and the
+    smallest gap between recorded values over sqrt(2 pi)."""
+    y = np.array([[0.0], [0.5], [0.5], [2.0]])
+    scaling = Scaling.fit(np.zeros((4, 1)), y, np.ones(4), min_scale="auto")
+    assert_allclose(scaling.min_scale, [0.5 / np.sqrt(2 * np.pi)])
+    continuous = np.random.default_rng(1).normal(size=(100, 1))
+    scaling = Scaling.fit(continuous, continuous, np.ones(100), min_scale="auto")
+    assert_allclose(scaling.min_scale, 1e-3 * continuous.std(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_mixtures_in_original_units_and_the_log_jacobian(n_outputs):
+    """A mixture predicted in standardised units, taken back to y's units by
+    ``to_original``, gives each original y the standardised density of its
+    standardised value less ``log_jacobian`` (change of variables, by scipy)."""
+    rng = np.random.default_rng(2)
+    y = rng.normal(5.0, [3.0, 0.2, 40.0][:n_outputs], (200, n_outputs))
+    scaling = Scaling.fit(rng.normal(size=(200, 2)), y, np.ones(200), min_scale="auto")
+    weights = rng.dirichlet(np.ones(3), size=200)
+    means, scales = rng.normal(size=(200, 3, n_outputs)), rng.uniform(0.2, 1.0, (200, 3, n_outputs))
+
+    def log_density(values, means, scales):
+        terms = norm.logpdf(values[:, None, :], means, scales).sum(axis=2)
+        return np.log(np.sum(weights * np.exp(terms), axis=1))
+
+    original_means, original_scales = scaling.to_original(means, scales)
+    assert_allclose(
+        log_density(y, original_means, original_scales),
+        log_density(scaling.standardise_y(y), means, scales) - scaling.log_jacobian,
+        rtol=1e-10,
+    )
