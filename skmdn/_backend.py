@@ -85,3 +85,18 @@ def quiet_native_startup():
         os.dup2(saved, 2)
         os.close(saved)
         del os.environ["TF_CPP_MIN_LOG_LEVEL"]
+
+
+def load_tensorflow():
+    """Import TensorFlow on Keras' TensorFlow backend, without its C++
+    start-up lines, and discover its devices; returns the module.
+
+    Device discovery (CUDA probing) logs on first use: it is done here,
+    inside ``quiet_native_startup``.
+    """
+    ensure_tensorflow_backend()
+    with quiet_native_startup():
+        import tensorflow as tf
+
+        tf.config.list_logical_devices()
+    return tf

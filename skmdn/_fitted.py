@@ -358,7 +358,6 @@ def _add_weight_averages(params, state):
     corrected value equal its current weights, so a warm start carries on from
     them; the fitted model itself is unchanged.
     """
-    from . import _network  # noqa: F401  (sets TensorFlow up for the optimiser module)
     from ._optimiser import EMA_DECAY
 
     arrays = dict(state.arrays)

@@ -25,17 +25,12 @@ import typing
 import numpy as np
 from scipy.special import ndtri
 
-from ._backend import ensure_tensorflow_backend, quiet_native_startup
+from . import _optimiser
+from ._backend import load_tensorflow, quiet_native_startup
 
-ensure_tensorflow_backend()
+tf = load_tensorflow()
 with quiet_native_startup():
     import keras
-    import tensorflow as tf
-
-    # Device discovery logs (CUDA probing) happen on first use; do it here.
-    tf.config.list_logical_devices()
-
-from . import _optimiser  # noqa: E402  (after TensorFlow is set up)
 
 
 class _OwnRetracingFilter(logging.Filter):
@@ -665,23 +660,3 @@ def state_from_arrays(arrays):
     """Inverse of ``state_to_arrays``."""
     state = TrainingState(*tf.nest.map_structure(tf.convert_to_tensor, tuple(arrays)))
     return state._replace(adam=_optimiser.AdamState(*state.adam))
-
-
-def tfp_mixture(weights, means, scales, univariate):
-    """A float64 ``tfp.distributions.MixtureSameFamily`` with these parameters.
-
-    ``means`` and ``scales`` have shape (n, K, d); ``univariate`` selects Normal
-    components (event shape ``()``, d must be 1) over MultivariateNormalDiag.
-    """
-    with quiet_native_startup():
-        import tensorflow_probability as tfp
-
-    distributions = tfp.distributions
-    if univariate:
-        components = distributions.Normal(loc=means[..., 0], scale=scales[..., 0])
-    else:
-        components = distributions.MultivariateNormalDiag(loc=means, scale_diag=scales)
-    return distributions.MixtureSameFamily(
-        mixture_distribution=distributions.Categorical(probs=weights),
-        components_distribution=components,
-    )

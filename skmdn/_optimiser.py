@@ -13,8 +13,6 @@ steps against ``keras.optimizers.Adam``.
 Early stopping scores and keeps an exponential moving average of the weights
 (Polyak averaging), which is less noisy than the last step's weights.
 
-This module is imported by ``_network`` only, after TensorFlow.
-
 References
 ----------
 Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic optimization.
@@ -25,7 +23,9 @@ approximation by averaging. SIAM Journal on Control and Optimization, 30(4).
 
 import typing
 
-import tensorflow as tf
+from ._backend import load_tensorflow
+
+tf = load_tensorflow()
 
 # Decay per Adam step of the moving average of the weights (horizon about
 # 100 steps).

@@ -24,19 +24,16 @@ as they are. Several of these scorers in one ``scoring={...}`` dict share one
 ``predict_dist`` per evaluation, through scikit-learn's multi-metric cache.
 """
 
-import math
-import os
 from functools import partial
 
 import numpy as np
-from scipy.special import ndtr
 
 # Private, but the base of scikit-learn's own scorers: subclassing it gives
 # set_score_request (metadata routing), and _MultimetricScorer passes its
 # per-evaluation cache only to _BaseScorer instances.
 from sklearn.metrics._scorer import _BaseScorer, _cached_call
 
-from ._mixture import _check_coverage, _map_blocks
+from ._mixture import _check_coverage
 
 __all__ = [
     "crps",
@@ -51,26 +48,6 @@ __all__ = [
     "neg_pit_ks_scorer",
     "pit",
 ]
-
-_SQRT_2PI = math.sqrt(2.0 * math.pi)
-# The CRPS pairs every two components of a row: its (rows, K, K, d)
-# temporaries, summed over the blocks that run at once (one per core), hold at
-# most this many elements each (4 MB of float64). The formula keeps about
-# six alive at its peak: some 25 MB, whatever the number of rows.
-_CRPS_BLOCK_ELEMENTS = 2**19
-
-
-def _points(y_dist, y_true):
-    """Observed y as (n, d) points of ``y_dist`` (accepts (n,) for a 1-D target)."""
-    y = np.asarray(y_true, dtype=np.float64)
-    points, per_row = y_dist._as_points(y)
-    if not per_row:
-        raise ValueError(
-            f"y_true must hold one value per row of the distribution ({len(y_dist)} rows); "
-            f"got shape {y.shape}."
-        )
-    return points[:, 0, :]
-
 
 def mean_log_likelihood(y_true, y_dist, sample_weight=None):
     """Mean log density of the observations (nats; higher is better).
@@ -88,21 +65,12 @@ def mean_log_likelihood(y_true, y_dist, sample_weight=None):
     return float(np.average(y_dist.log_prob(y_true), weights=sample_weight))
 
 
-def _crps_term(difference, scale):
-    """E|X - c| for X ~ N(c + difference, scale^2), elementwise."""
-    z = difference / scale
-    return 2.0 * scale * np.exp(-0.5 * z * z) / _SQRT_2PI + difference * (2.0 * ndtr(z) - 1.0)
-
-
 def crps(y_true, y_dist):
     """Continuous ranked probability score of each observation (lower is better).
 
-    Closed form for a Gaussian mixture (Grimit et al., 2006):
-    ``CRPS = E|X - y| - E|X - X'| / 2`` with X, X' independent draws, both
-    expectations being sums over components of the expected absolute value of
-    a Gaussian. For several outputs, each output's marginal is scored.
-    Computed in blocks of rows, so that memory stays bounded (a few tens of
-    megabytes) whatever the number of rows.
+    ``y_dist.crps(y_true)``: closed form for a Gaussian mixture (Grimit et
+    al., 2006); for several outputs, each output's marginal is scored. See
+    ``GaussianMixtureDistribution.crps``.
 
     Parameters
     ----------
@@ -114,26 +82,7 @@ def crps(y_true, y_dist):
     crps : ndarray of shape (n_rows,) or (n_rows, n_outputs)
         In the units of y.
     """
-    y = _points(y_dist, y_true)
-    weights, means, scales = y_dist.weights, y_dist.means, y_dist.scales
-    n_rows, n_components, n_outputs = means.shape
-    # _map_blocks runs one block per core at once: the budget is shared.
-    per_row = n_components * n_components * n_outputs * (os.cpu_count() or 1)
-    size = max(1, _CRPS_BLOCK_ELEMENTS // per_row)
-
-    def block_crps(rows):
-        w, m, s = weights[rows], means[rows], scales[rows]
-        to_observation = np.einsum("nk,nkd->nd", w, _crps_term(m - y[rows, None, :], s))
-        between = _crps_term(
-            m[:, :, None, :] - m[:, None, :, :],
-            np.sqrt(s[:, :, None, :] ** 2 + s[:, None, :, :] ** 2),
-        )
-        spread = np.einsum("nk,nj,nkjd->nd", w, w, between)
-        return to_observation - 0.5 * spread
-
-    # One (empty) block for zero rows, so that the result keeps its shape.
-    blocks = [slice(start, start + size) for start in range(0, max(n_rows, 1), size)]
-    return y_dist._as_output(np.concatenate(_map_blocks(block_crps, blocks)))
+    return y_dist.crps(y_true)
 
 
 def mean_crps(y_true, y_dist, sample_weight=None):
@@ -171,8 +120,7 @@ def pit(y_true, y_dist):
     -------
     pit : ndarray of shape (n_rows,) or (n_rows, n_outputs)
     """
-    y = _points(y_dist, y_true)
-    return y_dist.cdf(y[:, 0] if y_dist._univariate else y)
+    return y_dist.pit(y_true)
 
 
 def interval_coverage(y_true, lower, upper, sample_weight=None):
@@ -390,7 +338,7 @@ def _inverse_target_transform(estimator, dist, factor):
     # A 1-D y gives a 1-D distribution. (scikit-learn 1.6 fits the regressor
     # on 1-D y also for y of shape (n, 1); predict, and so this, keep the
     # output axis then.)
-    if dist._univariate and getattr(estimator, "_training_dim", 1) == 1:
+    if dist.event_shape == () and getattr(estimator, "_training_dim", 1) == 1:
         means, scales = means[..., 0], scales[..., 0]
     return type(dist)(dist.weights, means, scales)
 

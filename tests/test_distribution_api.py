@@ -840,3 +840,23 @@ def test_zero_row_selection_gives_empty_results():
     lower, upper = empty.interval(0.9)
     assert lower.shape == upper.shape == (0,)
     assert empty.mode().shape == (0,)
+
+
+def test_event_shape_and_pit_per_output():
+    """event_shape is () for a 1-D target and (n_outputs,) otherwise; pit is
+    each output's marginal CDF (scipy's normal CDFs, weighted) at one
+    observation per row, and refuses anything else."""
+    rng = np.random.default_rng(12)
+    weights = rng.dirichlet(np.ones(3), size=6)
+    means, scales = rng.normal(size=(6, 3, 2)), rng.uniform(0.3, 2.0, (6, 3, 2))
+    y = rng.normal(size=(6, 2))
+    multi = GaussianMixtureDistribution(weights, means, scales)
+    single = GaussianMixtureDistribution(weights, means[..., 0], scales[..., 0])
+    assert multi.event_shape == (2,) and single.event_shape == ()
+    expected = np.einsum("nk,nkd->nd", weights, norm.cdf(y[:, None, :], means, scales))
+    assert_allclose(multi.pit(y), expected, rtol=1e-12)
+    assert_allclose(single.pit(y[:, 0]), expected[:, 0], rtol=1e-12)
+    with pytest.raises(ValueError, match="one value per row"):
+        multi.pit(y[:5])
+    with pytest.raises(ValueError, match="does not fit 6 rows of a 2-output"):
+        multi.pit(y[:, :1])

@@ -48,7 +48,7 @@ from sklearn.preprocessing import (
 )
 
 from skmdn import GaussianMixtureDistribution, MDNRegressor
-from skmdn import metrics
+from skmdn import _mixture, metrics
 from skmdn.datasets import make_inverse_sine
 
 from mixture_helpers import random_mixtures
@@ -209,18 +209,18 @@ def test_crps_in_blocks_equals_the_unblocked_formula(monkeypatch):
     computed here to the last bit (each row's arithmetic is the same); the
     spy on _map_blocks shows that the rows were indeed split. Zero rows give
     an empty result of the right shape."""
-    block_counts, map_blocks = [], metrics._map_blocks
+    block_counts, map_blocks = [], _mixture._map_blocks
 
     def spy(function, blocks):
         block_counts.append(len(blocks))
         return map_blocks(function, blocks)
 
-    monkeypatch.setattr(metrics, "_map_blocks", spy)
+    monkeypatch.setattr(_mixture, "_map_blocks", spy)
     for n_components, n_outputs, seed in ((3, None, 20), (5, 2, 21), (1, None, 22)):
         weights, means, scales = random_mixtures(103, n_components, n_outputs=n_outputs, seed=seed)
         d = 1 if n_outputs is None else n_outputs
         y = np.random.default_rng(seed).normal(scale=2.0, size=(103, d))
-        monkeypatch.setattr(metrics, "_CRPS_BLOCK_ELEMENTS", 3 * n_components**2 * d * (os.cpu_count() or 1))
+        monkeypatch.setattr(_mixture, "_CRPS_BLOCK_ELEMENTS", 3 * n_components**2 * d * (os.cpu_count() or 1))
         dist = GaussianMixtureDistribution(weights, means, scales)
         result = metrics.crps(y[:, 0] if n_outputs is None else y, dist)
         # The distribution's own (renormalised) weights, as crps uses them.
