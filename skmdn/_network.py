@@ -267,12 +267,16 @@ class CompiledNetwork:
             y_noise_std=scalar,
             min_scale=tf.TensorSpec((spec.n_outputs,), dtype),
         )
+        # The loops and branches are written as tf.while_loop and tf.cond:
+        # AutoGraph's conversion of the Python versions took about 1 s of
+        # the first fit in every process (measured on 2 cores).
         self.train = tf.function(
-            self._train, input_signature=[state, data, data, settings]
+            self._train, input_signature=[state, data, data, settings], autograph=False
         )
         self.parameters = tf.function(
             self._parameters,
             input_signature=[weights, data[0], tf.TensorSpec((spec.n_outputs,), dtype), scalar],
+            autograph=False,
         )
 
     def _forward(self, weights, X):
@@ -290,8 +294,8 @@ class CompiledNetwork:
             lambda: tf.range(n_samples),
         )
         n_batches = (n_samples + batch_size - 1) // batch_size
-        total_loss = tf.zeros((), X.dtype)
-        for batch in tf.range(n_batches):
+
+        def step(batch, weights, adam, total_loss):
             rows = order[batch * batch_size : tf.minimum((batch + 1) * batch_size, n_samples)]
             X_batch, y_batch, w_batch = (tf.gather(a, rows) for a in data)
             # Noise regularisation (Rothfuss et al., 2019): fresh Gaussian
@@ -332,20 +336,30 @@ class CompiledNetwork:
             weights, adam = _optimiser.adam_step(
                 adam, weights, tape.gradient(loss, weights), learning_rate, settings
             )
-            total_loss += loss * weight_sum
+            return batch + 1, weights, adam, total_loss + loss * weight_sum
+
+        _, weights, adam, total_loss = tf.while_loop(
+            lambda batch, *_: batch < n_batches,
+            step,
+            (tf.constant(0), weights, adam, tf.zeros((), X.dtype)),
+        )
         mean_loss = total_loss / tf.reduce_sum(sample_weight)
         return weights, adam, mean_loss
 
     def _validation_log_likelihood(self, weights, validation, settings):
         """Weighted mean log-likelihood of the validation rows, original units."""
         X, y, sample_weight = validation
-        total = tf.zeros((), X.dtype)
-        for start in tf.range(0, tf.shape(X)[0], PREDICT_CHUNK_ROWS):
+
+        def chunk(start, total):
             rows = slice(start, start + PREDICT_CHUNK_ROWS)
             nll = negative_log_likelihood(
                 self._forward(weights, X[rows]), y[rows], self.spec, settings.min_scale
             )
-            total += tf.reduce_sum(sample_weight[rows] * nll)
+            return start + PREDICT_CHUNK_ROWS, total + tf.reduce_sum(sample_weight[rows] * nll)
+
+        _, total = tf.while_loop(
+            lambda start, _: start < tf.shape(X)[0], chunk, (tf.constant(0), tf.zeros((), X.dtype))
+        )
         return -total / tf.reduce_sum(sample_weight) - settings.log_jacobian
 
     def _train(self, state, data, validation, settings):
@@ -369,12 +383,8 @@ class CompiledNetwork:
         diverged, stopped : bool tensors
         """
         dtype = data[0].dtype
-        losses = tf.TensorArray(dtype, size=0, dynamic_size=True)
-        scores = tf.TensorArray(dtype, size=0, dynamic_size=True)
-        diverged = tf.constant(False)
-        stopped = tf.constant(False)
-        epoch = tf.constant(0)
-        while epoch < settings.n_epochs and not diverged and not stopped:
+
+        def epoch_step(epoch, state, losses, scores, diverged, stopped):
             # Seeded by the epoch's number within the fit, so that running
             # the epochs in one call or in several gives the same fit.
             seed = tf.random.experimental.stateless_fold_in(
@@ -384,48 +394,62 @@ class CompiledNetwork:
                 state.weights, state.adam, data, settings, state.learning_rate, seed
             )
             candidate = _optimiser.averaged_weights(adam)
-            if settings.early_stopping:
-                score = self._validation_log_likelihood(candidate, validation, settings)
-                criterion = score
-            else:
-                score = tf.constant(math.nan, dtype)
-                criterion = -loss
-            finite_weights = tf.reduce_all(
-                [tf.reduce_all(tf.math.is_finite(w)) for w in weights]
+            score = tf.cond(
+                settings.early_stopping,
+                lambda: self._validation_log_likelihood(candidate, validation, settings),
+                lambda: tf.constant(math.nan, dtype),
             )
-            if tf.math.is_finite(loss) and tf.math.is_finite(criterion) and finite_weights:
-                improved = criterion > state.best_criterion + settings.tol
-                better = criterion > state.best_criterion
-                no_improvement = tf.where(improved, 0, state.no_improvement + 1)
-                best_weights = [
-                    tf.where(better, w, best) for w, best in zip(candidate, state.best_weights)
-                ]
-                learning_rate = state.learning_rate
-                stalled = no_improvement > settings.n_iter_no_change
-                # learning_rate="adaptive", as MLPRegressor's: divide the step
-                # size by 5 instead of stopping, until it would fall below
-                # 1e-6; with early stopping, go on from the best weights.
-                if stalled and settings.adaptive and learning_rate / 5 >= 1e-6:
-                    learning_rate = learning_rate / 5
-                    no_improvement = tf.zeros_like(no_improvement)
-                    stalled = tf.constant(False)
-                    if settings.early_stopping:
-                        weights = best_weights
-                state = TrainingState(
-                    weights=weights,
-                    adam=adam,
-                    start_weights=state.weights,
-                    best_weights=best_weights,
-                    best_criterion=tf.maximum(criterion, state.best_criterion),
-                    no_improvement=no_improvement,
-                    learning_rate=learning_rate,
-                )
-                losses = losses.write(epoch, loss)
-                scores = scores.write(epoch, score)
-                stopped = stalled
-                epoch += 1
-            else:
-                diverged = tf.constant(True)
+            criterion = tf.where(settings.early_stopping, score, -loss)
+            finite = tf.reduce_all(
+                [tf.math.is_finite(loss), tf.math.is_finite(criterion)]
+                + [tf.reduce_all(tf.math.is_finite(w)) for w in weights]
+            )
+            improved = criterion > state.best_criterion + settings.tol
+            better = criterion > state.best_criterion
+            no_improvement = tf.where(improved, 0, state.no_improvement + 1)
+            best_weights = [
+                tf.where(better, w, best) for w, best in zip(candidate, state.best_weights)
+            ]
+            stalled = no_improvement > settings.n_iter_no_change
+            # learning_rate="adaptive", as MLPRegressor's: divide the step
+            # size by 5 instead of stopping, until it would fall below 1e-6;
+            # with early stopping, go on from the best weights.
+            lower = stalled & settings.adaptive & (state.learning_rate / 5 >= 1e-6)
+            restart = lower & settings.early_stopping
+            accepted = TrainingState(
+                weights=[tf.where(restart, b, w) for w, b in zip(weights, best_weights)],
+                adam=adam,
+                start_weights=state.weights,
+                best_weights=best_weights,
+                best_criterion=tf.maximum(criterion, state.best_criterion),
+                no_improvement=tf.where(lower, 0, no_improvement),
+                learning_rate=tf.where(lower, state.learning_rate / 5, state.learning_rate),
+            )
+            # An epoch that is not finite is discarded and ends training.
+            state = tf.nest.map_structure(
+                lambda new, old: tf.where(finite, new, old), accepted, state
+            )
+            losses, scores, epoch = tf.cond(
+                finite,
+                lambda: (losses.write(epoch, loss), scores.write(epoch, score), epoch + 1),
+                lambda: (losses, scores, epoch),
+            )
+            return epoch, state, losses, scores, ~finite, finite & stalled & ~lower
+
+        _, state, losses, scores, diverged, stopped = tf.while_loop(
+            lambda epoch, state, losses, scores, diverged, stopped: (
+                (epoch < settings.n_epochs) & ~diverged & ~stopped
+            ),
+            epoch_step,
+            (
+                tf.constant(0),
+                state,
+                tf.TensorArray(dtype, size=0, dynamic_size=True),
+                tf.TensorArray(dtype, size=0, dynamic_size=True),
+                tf.constant(False),
+                tf.constant(False),
+            ),
+        )
         return state, losses.stack(), scores.stack(), diverged, stopped
 
     def _parameters(self, weights, X, min_scale, scale_factor):
