@@ -206,7 +206,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Units of each hidden layer. Two layers of 64 are enough for smooth
         mixture parameters on ordinary tabular data and train in seconds.
 
-    activation : {"relu", "identity", "logistic", "tanh"}, default="tanh"
+    activation : {"tanh", "relu", "identity", "logistic"}, default="tanh"
         Hidden-layer activation, as MLPRegressor's. ``tanh`` gives smooth
         mixture parameters: with the step-based training budget
         (``max_iter="auto"``) it beat ``relu`` on the spiral and on the UCI
@@ -256,9 +256,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         and ``"lbfgs"`` are not available); the parameter exists so that an
         MLPRegressor configuration carries over.
 
-    beta_1, beta_2 : float in [0, 1), default=0.9 and 0.999
-        Adam's decay rates of the first and second moment estimates, as
-        MLPRegressor's.
+    beta_1 : float in [0, 1), default=0.9
+        Adam's decay rate of the first moment estimates, as MLPRegressor's.
+
+    beta_2 : float in [0, 1), default=0.999
+        Adam's decay rate of the second moment estimates, as MLPRegressor's.
 
     epsilon : float, default=1e-8
         Adam's numerical-stability term, as MLPRegressor's.

@@ -28,3 +28,67 @@ def test_quickstart_writes_its_figure(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "MDNRegressor" in result.stdout
     assert output.stat().st_size > 10_000
+
+
+def _literal(text):
+    """A default as the docs state it ("auto", 1e-4, (64, 64), None), as a value."""
+    import ast
+
+    return ast.literal_eval(text)
+
+
+def test_api_reference_states_the_true_defaults():
+    """The API page renders the Parameters sections with griffe's numpydoc
+    parser (mkdocstrings does): the Default column of every documented
+    parameter must be the value the code uses, get_params() for
+    MDNRegressor and the signature for the public functions and methods.
+    (griffe takes the first of a {choice} set as the default, and reads
+    "default=a and b" as one default.)"""
+    import inspect
+
+    import griffe
+
+    import skmdn
+    from skmdn import datasets, metrics, plotting
+
+    package = griffe.load("skmdn", search_paths=[str(ROOT)], docstring_parser="numpy")
+
+    def documented(path):
+        sections = package[path].docstring.parse("numpy")
+        return {
+            parameter.name: parameter.value
+            for section in sections
+            if section.kind.value == "parameters"
+            for parameter in section.value
+            if parameter.value is not None and not parameter.name.startswith("*")
+        }
+
+    rendered = documented("_estimator.MDNRegressor")
+    expected = skmdn.MDNRegressor().get_params()
+    assert set(rendered) == set(expected)
+    for name, text in rendered.items():
+        assert _literal(text) == expected[name], (name, text, expected[name])
+    callables = [
+        (f"{module.__name__.split('.')[-1]}.{name}", member)
+        for module in (datasets, metrics, plotting)
+        for name, member in vars(module).items()
+        if not name.startswith("_")
+        and inspect.isfunction(member)
+        and member.__module__ == module.__name__
+    ]
+    for cls, path in ((skmdn.MDNRegressor, "_estimator.MDNRegressor"),
+                      (skmdn.GaussianMixtureDistribution, "_mixture.GaussianMixtureDistribution")):
+        callables += [
+            (f"{path}.{name}", member)
+            for name, member in vars(cls).items()
+            if not name.startswith("_") and inspect.isfunction(member)
+        ]
+    checked = 0
+    for path, function in callables:
+        signature = inspect.signature(function).parameters
+        for name, text in documented(path).items():
+            default = signature[name].default
+            assert default is not inspect.Parameter.empty, (path, name)
+            assert _literal(text) == default, (path, name, text, default)
+            checked += 1
+    assert checked > 20
