@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+import typing
 import warnings
 from numbers import Integral, Real
 
@@ -116,6 +117,21 @@ def _progress(elapsed, n_done, n_total):
         return ""
     remaining = elapsed / n_done * (n_total - n_done)
     return f", {elapsed:.1f} s elapsed, at most {remaining:.1f} s left"
+
+
+class _Run(typing.NamedTuple):
+    """What ``MDNRegressor._run_epochs`` returns: the training state, the
+    loss and validation score of each epoch run, how training ended, and,
+    after a two-stage input-noise fit, the noisy stage's best weights and
+    criterion."""
+
+    state: object
+    losses: list
+    scores: list
+    diverged: bool
+    stopped: bool
+    interrupted: bool
+    noisy_best: object
 
 
 class _InterruptRequests:
@@ -918,29 +934,55 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return state
 
     def _train(self, _network, data, validation, rng, resume, incremental, weight_scale):
-        """Run the epochs, record curves, handle divergence; True if interrupted.
+        """Train, keep the chosen weights and record the fit; True if interrupted.
 
         ``data`` and ``validation`` are (X, y, sample_weight) tensors,
         standardised; ``validation`` is empty without early stopping. The
         weights were divided by ``weight_scale``, and so is alpha.
         """
-        network = _network.compiled_network(self._spec)
         early_stopping = self.early_stopping and not incremental
         n_train = int(data[0].shape[0])
         batch_size, max_iter, n_iter_no_change = self._schedule(n_train, incremental)
-        noise_free_patience = _epochs(
-            self.n_iter_no_change,
-            AUTO_MIN_PATIENCE_EPOCHS,
-            NOISE_FREE_PATIENCE_STEPS,
-            -(-n_train // batch_size),
-        )
         state = self._starting_state(_network, resume, incremental, early_stopping)
         self.x_noise_std_ = (
             _automatic_x_noise(n_train, self.n_features_in_)
             if self.x_noise_std == "auto"
             else float(self.x_noise_std)
         )
-        settings = dict(
+        settings = self._training_settings(
+            rng, weight_scale, batch_size, n_iter_no_change, early_stopping
+        )
+        run = self._run_epochs(_network, state, data, validation, settings, max_iter)
+        state = self._choose_input_noise(_network, run, validation)
+        self.loss_curve_ = self.loss_curve_ + run.losses
+        if early_stopping:
+            self.validation_scores_ = self.validation_scores_ + run.scores
+        n_done = len(run.losses)
+        self.n_iter_ += n_done
+        self.t_ += n_train * n_done
+        final_weights, diverged = self._final_weights(
+            _network, state, data, early_stopping, run.diverged, resume or n_done > 0
+        )
+        self._report_end(run, diverged, settings, max_iter, incremental)
+        best_criterion = float(state.best_criterion)
+        if early_stopping:
+            self.best_loss_ = None
+            self.best_validation_score_ = best_criterion
+        elif math.isfinite(best_criterion):
+            self.best_loss_ = -best_criterion
+        _network.set_model_weights(self.model_, final_weights)
+        self._training_state = _network.state_to_arrays(state._replace(weights=final_weights))
+        self.scale_factor_ = (
+            self._validation_scale_factor(_network, validation)
+            if early_stopping and self.calibrate_scales
+            else 1.0
+        )
+        return run.interrupted
+
+    def _training_settings(self, rng, weight_scale, batch_size, n_iter_no_change, early_stopping):
+        """The numbers every compiled training call of this fit gets (see
+        ``_network.TrainingSettings``), but for the epochs it runs."""
+        return dict(
             batch_size=batch_size,
             # One seed per fit; each epoch's shuffling and noise derive from
             # it and the epoch's number, whatever calls the epochs run in.
@@ -966,26 +1008,40 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             y_noise_std=float(self.y_noise_std),
             min_scale=self._scaling.floor,
         )
-        losses, scores = [], []
-        n_done, diverged, stopped, interrupted = 0, False, False, False
-        started = time.perf_counter()
-        # Epochs run in compiled calls of about CALL_SECONDS each, so that
-        # Python sees an interrupt (Ctrl-C, Jupyter's stop button) between
-        # them; the first calls are short, the length then adapts to the
-        # measured speed.
-        n_epochs = 1
-        # x_noise_std="auto" with early stopping: once the validation score
-        # stalls with the noise on, training goes on from the best weights
-        # without it, and the validation split decides which stage's weights
-        # are kept (see x_noise_std); a paired comparison on fewer rows than
-        # a scale calibration needs would decide by chance.
+
+    def _run_epochs(self, _network, state, data, validation, settings, max_iter):
+        """The epochs of a fit, in compiled calls; returns a ``_Run``.
+
+        Epochs run in calls of about ``CALL_SECONDS`` each, so that Python
+        sees an interrupt (Ctrl-C, Jupyter's stop button) between them; the
+        first calls are short, the length then adapts to the measured speed.
+        With ``x_noise_std="auto"`` and early stopping, once the validation
+        score stalls with the noise on, training goes on from the best
+        weights without it (see ``_choose_input_noise``). ``settings`` is
+        changed in place for that second stage.
+        """
+        network = _network.compiled_network(self._spec)
+        early_stopping = settings["early_stopping"]
+        n_train = int(data[0].shape[0])
+        noise_free_patience = _epochs(
+            self.n_iter_no_change,
+            AUTO_MIN_PATIENCE_EPOCHS,
+            NOISE_FREE_PATIENCE_STEPS,
+            -(-n_train // settings["batch_size"]),
+        )
+        # A paired comparison on fewer rows than a scale calibration needs
+        # would decide by chance.
         removable = (
             early_stopping
             and self.x_noise_std == "auto"
             and self.x_noise_std_ > 0
             and validation[0].shape[0] >= MIN_CALIBRATION_ROWS
         )
+        losses, scores = [], []
+        n_done, diverged, stopped, interrupted = 0, False, False, False
         noisy_best = None
+        started = time.perf_counter()
+        n_epochs = 1
         with _InterruptRequests() as requests:
             try:
                 while n_done < max_iter and not (diverged or interrupted):
@@ -995,9 +1051,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                         if self.verbose:
                             print(
                                 f"Validation log-likelihood did not improve more than "
-                                f"tol={self.tol} for {n_iter_no_change} consecutive epochs "
-                                f"with input noise {self.x_noise_std_:.4g}. Going on "
-                                "from the best weights without it."
+                                f"tol={self.tol} for {settings['n_iter_no_change']} "
+                                f"consecutive epochs with input noise "
+                                f"{self.x_noise_std_:.4g}. Going on from the best "
+                                "weights without it."
                             )
                         removable, stopped = False, False
                         noisy_best = (list(state.best_weights), state.best_criterion)
@@ -1038,27 +1095,33 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 # Raised where skmdn's handler is not installed (another
                 # thread's fit, a handler of the application's own), or by
                 # a second Ctrl-C during a long call.
-                n_done = len(losses)
-                if n_done == 0:
+                if not losses:
                     raise
                 interrupted = True
         # A request made during the last call is honoured too.
         interrupted = interrupted or requests.made
-        if noisy_best is not None and not (
-            float(state.best_criterion) > float(noisy_best[1])
-            and self._clearly_better(_network, state.best_weights, noisy_best[0], validation)
+        return _Run(state, losses, scores, diverged, stopped, interrupted, noisy_best)
+
+    def _choose_input_noise(self, _network, run, validation):
+        """The training state to keep after a two-stage fit (see
+        ``x_noise_std``): the noise-free stage's best weights if they score
+        clearly better on the validation rows than the noisy stage's, else
+        the noisy stage's; ``x_noise_std_`` says which."""
+        state = run.state
+        if run.noisy_best is None:
+            return state
+        noisy_weights, noisy_criterion = run.noisy_best
+        if float(state.best_criterion) > float(noisy_criterion) and self._clearly_better(
+            _network, state.best_weights, noisy_weights, validation
         ):
-            state = state._replace(best_weights=noisy_best[0], best_criterion=noisy_best[1])
-        elif noisy_best is not None:
             self.x_noise_std_ = 0.0
-        self.loss_curve_ = self.loss_curve_ + losses
-        if early_stopping:
-            self.validation_scores_ = self.validation_scores_ + scores
-        self.n_iter_ += n_done
-        self.t_ += n_train * n_done
-        final_weights, diverged = self._final_weights(
-            _network, state, data, early_stopping, diverged, resume or n_done > 0
-        )
+        else:
+            state = state._replace(best_weights=noisy_weights, best_criterion=noisy_criterion)
+        return state
+
+    def _report_end(self, run, diverged, settings, max_iter, incremental):
+        """Warn about divergence and an exhausted budget; say why training
+        stopped and which input noise's weights were kept."""
         if diverged:
             warnings.warn(
                 f"Training diverged in epoch {self.n_iter_ + 1} (the loss or the "
@@ -1067,19 +1130,20 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 "learning_rate_init or raise alpha to train further.",
                 ConvergenceWarning,
             )
-        elif stopped and self.verbose:
-            what = "Validation log-likelihood" if early_stopping else "Training loss"
+        elif run.stopped and self.verbose:
+            what = "Validation log-likelihood" if settings["early_stopping"] else "Training loss"
             print(
                 f"{what} did not improve more than tol={self.tol} for "
                 f"{settings['n_iter_no_change']} consecutive epochs. Stopping."
             )
-        elif not (stopped or incremental or interrupted):
+        elif not (run.stopped or incremental or run.interrupted):
             warnings.warn(
                 f"Maximum iterations ({max_iter}) reached and the "
-                "optimization hasn't converged yet.",
+                "optimization hasn't converged yet. Raise max_iter to train "
+                "further, or continue this fit with warm_start=True.",
                 ConvergenceWarning,
             )
-        if noisy_best is not None and self.verbose:
+        if run.noisy_best is not None and self.verbose:
             print(
                 "Kept the best weights without input noise: they score clearly better "
                 "on the validation rows."
@@ -1087,20 +1151,6 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 else f"Kept the best weights with input noise {self.x_noise_std_:.4g}: "
                 "those without it do not score clearly better on the validation rows."
             )
-        best_criterion = float(state.best_criterion)
-        if early_stopping:
-            self.best_loss_ = None
-            self.best_validation_score_ = best_criterion
-        elif math.isfinite(best_criterion):
-            self.best_loss_ = -best_criterion
-        _network.set_model_weights(self.model_, final_weights)
-        self._training_state = _network.state_to_arrays(state._replace(weights=final_weights))
-        self.scale_factor_ = (
-            self._validation_scale_factor(_network, validation)
-            if early_stopping and self.calibrate_scales
-            else 1.0
-        )
-        return interrupted
 
     def _clearly_better(self, _network, weights, reference, validation):
         """Whether ``weights`` score a higher validation log-likelihood than
