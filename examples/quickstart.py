@@ -1,8 +1,8 @@
 """Quickstart: MLPRegressor versus MDNRegressor on the noisy two-turn spiral.
 
-For most x the spiral has two plausible y, one per turn. MLPRegressor predicts
+For most x the spiral has several plausible y, one per branch. MLPRegressor predicts
 their average, a value that never happens; MDNRegressor learns the whole
-conditional density p(y | x), whose samples lie on both turns.
+conditional density p(y | x), whose samples lie on every branch.
 
 Run ``python examples/quickstart.py [--output spiral.png] [--max-iter N]``; it
 prints both models' held-out scores and writes a three-panel figure.

@@ -201,251 +201,89 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     """Mixture Density Network regressor: a neural network that predicts p(y | x).
 
     A multi-layer perceptron maps x to the parameters of a Gaussian mixture
-    ``p(y | x) = sum_k pi_k(x) N(y; mu_k(x), diag sigma_k(x)^2)`` and is trained
-    by minimising the negative log-likelihood. Where one x has several plausible
-    y (inverse problems, spirals, multimodal noise), ``predict`` returns the
-    most probable y (the conditional mode) rather than an average of the modes
-    that never occurs, and ``predict_dist`` returns the whole distribution.
-
-    Parameter names follow ``sklearn.neural_network.MLPRegressor``
-    wherever the meaning is the same.
+    ``p(y | x) = sum_k pi_k(x) N(y; mu_k(x), diag sigma_k(x)^2)`` (Bishop,
+    1994), trained by minimising the negative log-likelihood. ``predict``
+    returns the most probable y (the conditional mode), not an average of
+    branches that never occurs; ``predict_dist`` returns the distribution;
+    ``score`` is the mean log-likelihood. Parameter names follow
+    ``MLPRegressor`` wherever the meaning is the same. Read more in the User
+    Guide; the measurements behind the defaults are on the benchmarks page.
 
     Parameters
     ----------
     n_components : int, default=5
-        Number of Gaussian components K per row. Enough for several branches
-        plus skewed or heavy-tailed noise; extra components cost little because
-        their weights shrink. Choose it by cross-validated log-likelihood, for
-        example ``GridSearchCV(MDNRegressor(), {"n_components": [1, 3, 5, 10]})``.
-
+        Gaussian components K per row; choose it by cross-validated
+        log-likelihood (User Guide: Choosing ``n_components``).
     hidden_layer_sizes : array-like of shape (n_layers,), default=(64, 64)
-        Units of each hidden layer. Two layers of 64 are enough for smooth
-        mixture parameters on ordinary tabular data and train in seconds.
-
+        Units of each hidden layer.
     activation : {"tanh", "relu", "identity", "logistic"}, default="tanh"
-        Hidden-layer activation, as MLPRegressor's. ``tanh`` gives smooth
-        mixture parameters: with the step-based training budget
-        (``max_iter="auto"``) it beat ``relu`` on the spiral and on the UCI
-        data sets of the quality benchmark (by about 1.5 nats on yacht and 0.6
-        on energy); on the inverse problem, whose density has hard edges,
-        ``relu`` was up to 0.03 nats better.
-
+        Hidden-layer activation, as MLPRegressor's.
     n_networks : int, default=1
-        Number of networks trained side by side, each from its own random
-        initialisation, whose densities are averaged (a deep ensemble,
-        Lakshminarayanan et al., 2017): the predicted mixture has
-        ``n_networks * n_components`` components. Each network minimises its
-        own loss, as if trained alone; early stopping scores, and the scale
-        calibration fits, their average. On the UCI benchmark's five data
-        sets (20 splits) five networks lowered the mean test NLL of these
-        defaults by 0.02 (wine) to 0.28 nats (concrete), and on three data
-        sets the benchmark does not contain by 0.02 to 0.18; the spiral and
-        the inverse problem, whose error is the mixture's shape rather than
-        the variance of one fit, did not gain. They cost three to four times
-        the fit time and five to seven times the ``predict`` time (the mode
-        search climbs from every component), which is why one network is
-        the default.
-
+        Networks trained side by side, densities averaged (User Guide: Several networks).
     alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights, divided by the batch's
-        (weighted) sample size when added to the loss, as in MLPRegressor.
-
+        L2 penalty on the weights, as MLPRegressor's.
     batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` is ``min(200, n_samples)`` (of the rows
-        left for training after the validation split), as MLPRegressor's.
-
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)`` of the training rows.
     learning_rate : {"constant", "adaptive"}, default="constant"
-        ``"adaptive"`` works as MLPRegressor's (there, for its SGD solver):
-        when the stopping criterion has not improved for
-        ``n_iter_no_change`` epochs, the step size is divided by 5 instead
-        of stopping (with early stopping, training goes on from the best
-        weights), until it would fall below 1e-6.
-
+        ``"adaptive"`` divides the step size by 5 instead of stopping, as MLPRegressor's.
     learning_rate_init : float, default=3e-3
-        Adam's initial step size. Three times MLPRegressor's: with early
-        stopping on the averaged weights, the larger steps reach the same
-        validation log-likelihood in about half the epochs (measurements
-        in the User Guide, Regularisation).
-
+        Adam's initial step size (User Guide: Regularisation).
     solver : {"adam"}, default="adam"
-        The optimiser. skmdn trains with Adam only (MLPRegressor's ``"sgd"``
-        and ``"lbfgs"`` are not available); the parameter exists so that an
-        MLPRegressor configuration carries over.
-
+        The optimiser: Adam only (so MLPRegressor configurations carry over).
     beta_1 : float in [0, 1), default=0.9
-        Adam's decay rate of the first moment estimates, as MLPRegressor's.
-
+        Adam's decay rate of the first moment estimates.
     beta_2 : float in [0, 1), default=0.999
-        Adam's decay rate of the second moment estimates, as MLPRegressor's.
-
+        Adam's decay rate of the second moment estimates.
     epsilon : float, default=1e-8
-        Adam's numerical-stability term, as MLPRegressor's.
-
+        Adam's numerical-stability term.
     shuffle : bool, default=True
-        Shuffle the training rows before every epoch. Without shuffling the
-        mini-batches are the same rows in the same order each epoch.
-
+        Shuffle the training rows before every epoch.
     max_iter : int or "auto", default="auto"
-        Maximum number of epochs. ``"auto"`` is enough epochs for at least
-        500 epochs and at least 10,000 Adam steps (mini-batch updates): an
-        epoch of a few hundred rows is only 2 or 3 steps, so a budget in
-        epochs alone stops small data sets long before they converge.
-        Training usually stops earlier on ``tol``.
-
+        Maximum epochs; ``"auto"``: at least 500 epochs and 10,000 Adam steps.
     tol : float, default=1e-4
-        Training stops when the training loss (or, with early stopping, the
-        validation log-likelihood) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive epochs.
-
+        Improvement of the stopping criterion that resets the patience.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training data, track its
-        log-likelihood per epoch (of an exponential moving average of the
-        weights over about the last 100 Adam steps, which is less noisy than
-        the last step's weights), stop when it stops improving and restore
-        the best averaged weights. On by default, unlike MLPRegressor:
-        a density overfits sooner than a mean (components shrink onto single
-        training points): with the earlier relu and 500-epoch defaults it
-        lowered test NLL on the UCI benchmark's boston, concrete and wine data
-        by 0.2 to 1.2 nats (4 splits each; energy and yacht were 0.1 to 0.2
-        nats worse), and scoring the averaged weights improved all five data
-        sets and both known-truth problems. Needs at least 2 rows.
-
+        Stop when the held-out rows' log-likelihood (of a moving average of
+        the weights) stops improving; keep the best weights.
     validation_fraction : "auto" or float, default="auto"
-        Proportion of training data held out when ``early_stopping=True``.
-        ``"auto"`` holds out 10% of the rows, but at least 30 rows, or a
-        quarter of them if that is fewer: with 150 rows, 10% leaves 15
-        validation rows, too few to tell a better epoch from noise and fewer
-        than ``calibrate_scales`` needs. On the quality benchmark's six
-        choosing kinds of data drawn with 150 rows, holding out a quarter
-        instead of a tenth lowered the mean test NLL on five (by 0.035 to
-        0.20 nats over six seeds) and raised it by 0.005 on the sixth. From
-        300 rows up it is 10%, as MLPRegressor's default.
-
+        Share held out; ``"auto"``: 10%, but at least 30 rows or a quarter.
     n_iter_no_change : int or "auto", default="auto"
-        Epochs without improvement of at least ``tol`` before stopping.
-        ``"auto"`` is at least 20 epochs and at least 1,000 Adam steps, so
-        small data sets get the same patience in updates as large ones: a
-        mixture likelihood improves in bursts (a component moving to a new
-        branch), and 20 epochs of 2 steps each stopped fits far too early.
-
+        Epochs without an improvement of ``tol`` before stopping; ``"auto"``:
+        at least 20 epochs and 1,000 Adam steps.
     min_scale : "auto" or float, default="auto"
-        Floor on every component's standard deviation, in the units of y.
-        ``"auto"`` takes, per output, the larger of a thousandth of y's
-        standard deviation and r / sqrt(2 pi) = 0.40 r, where r is the
-        resolution of the training targets (the smallest gap between
-        distinct values). A component that narrow has density 1 / r at its
-        centre, what certainty of a value spread over its rounding cell
-        gives, so on discrete targets (ratings, counts, ties) the density at
-        a recorded value never scores better than certainty of it; with no
-        floor it would grow without bound there. For continuous data the
-        first term applies and the floor is far below any real spread. The
-        fitted floor is ``min_scale_``.
-
+        Floor on every component's standard deviation, in the units of y;
+        ``"auto"``: the larger of 1e-3 standard deviations and 0.40 times the
+        resolution of the recorded targets (fitted: ``min_scale_``).
     x_noise_std : "auto" or float, default="auto"
-        Standard deviation of Gaussian noise added to the standardised inputs
-        of every mini-batch (noise regularisation, Rothfuss et al. 2019; the
-        name is the ``cde`` package's): a prior that p(y | x) changes little
-        within that distance of x. ``"auto"`` starts at
-        ``0.05 * n ** (-1 / (4 + n_features))`` for n training rows (after
-        the validation split; for ``partial_fit``, the rows of the chunk),
-        the rate at which a kernel density estimate's bandwidth shrinks with
-        the data, at a twentieth of the level Rothfuss et al. use: about 0.03
-        for a few hundred to a thousand rows with 6 to 13 features. With
-        early stopping the validation rows then decide whether to keep it:
-        once the validation log-likelihood stops improving, training goes on
-        from the best weights without noise (with a patience of at least 20
-        epochs and 500 Adam steps when ``n_iter_no_change="auto"``), and
-        those epochs' best weights are kept only if they score higher on the
-        validation rows by more than twice the standard error of the paired
-        per-row difference; otherwise the best weights with noise are (with
-        fewer than 20 validation rows the noise stays on throughout). So
-        where y is a nearly exact function of x the noise, which would blur
-        it, goes, and elsewhere it stays. On the quality benchmark the noise
-        lowered the mean test NLL against none on energy and yacht (by about
-        0.2 nats) and moved the other UCI sets and the known-truth problems
-        by at most 0.05; on a generated near-noise-free kind that the
-        defaults were not chosen on, a noise kept for the whole fit cost 2.3
-        nats against none, of which the validation choice recovers 2.0 (see
-        the benchmarks page). A float is used as given for the whole fit,
-        and 0 turns the noise off. The noise of the kept weights is
-        ``x_noise_std_``.
-
+        Gaussian noise on the standardised inputs (Rothfuss et al., 2019);
+        ``"auto"``: ``0.05 * n ** (-1 / (4 + n_features))``, kept or dropped
+        by the validation rows (User Guide: Regularisation).
     y_noise_std : float, default=0.0
-        Standard deviation of Gaussian noise added to the standardised targets
-        of every mini-batch. It smooths the fitted density on small data, but
-        it widens every fitted component, which helps where y is noisy and
-        hurts where it is nearly exact, so it is worth tuning and off by
-        default (see the user guide).
-
+        The same on the standardised targets.
     calibrate_scales : bool, default=True
-        With early stopping, once training ends, multiply the part of every
-        component's scale above the floor (``min_scale``) by the one factor
-        of at least 1 that maximises the log-likelihood of the validation
-        rows (of at most 10,000 of them; with fewer than 20 the scales stay
-        as trained). A network fitted by maximum likelihood is too confident
-        on new data: its spreads are fitted to residuals of rows it has
-        learnt. Only widening is allowed, because a few dozen validation rows
-        often lack the tails that would argue against narrowing. On the quality
-        benchmark (UCI splits 0-9 and 10-19) it lowered the mean test NLL on
-        concrete (by 0.07 on both halves), energy (0.09, 0.06), boston
-        (-0.001, 0.05) and on three data sets the benchmark does not contain
-        (diabetes, Friedman 1 and 3: by 0.001 to 0.05), and moved wine,
-        yacht and the known-truth gaps by at most 0.006 (the spiral's gap by
-        +0.001 and +0.004). The factor is ``scale_factor_``; it is 1 without
-        early stopping.
-
+        With early stopping, widen the scales above the floor by the factor
+        that maximises the validation log-likelihood.
     dtype : {"float32", "float64"}, default="float32"
-        Precision of the network's weights and training arithmetic. float32 is
-        fast and ample for density estimation; float64 keeps fits that differ
-        only in summation order equal to rounding (with full batches and no
-        early stopping, integer sample weights are then equivalent to
-        repeated rows). Densities, modes and samples are always computed in
-        float64.
-
+        Precision of the network; densities, modes and samples are float64.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, mini-batch shuffling and the validation
-        split. An int gives identical results for identical data.
-
+        Seeds initialisation, shuffling, noise and the validation split.
     verbose : bool, default=False
-        Print the loss (and validation log-likelihood) of every epoch, a few
-        epochs at a time, and, once a fit has run for a second, the time
-        elapsed and the most it can still take. Printing does not change the
-        fitted model. With ``verbose=False`` nothing is printed (TensorFlow's
-        start-up log lines included).
-
+        Print the loss and validation log-likelihood of every epoch.
     warm_start : bool, default=False
-        Continue from the previous fit's weights and Adam moments. Each fit is
-        still a run of its own: the step size starts at
-        ``learning_rate_init``, and early stopping keeps the best weights of
-        this fit's epochs (on its own validation split). The architecture,
-        ``dtype`` and ``early_stopping`` must stay as they were.
+        Continue from the previous fit's weights and Adam moments.
 
     Attributes
     ----------
     loss_curve_ : list of float
-        Training loss of every epoch since the model was initialised (by a
-        ``fit`` without ``warm_start``, or the first ``partial_fit``): mean
-        negative log-likelihood of the standardised targets plus the L2
-        penalty (with several networks, the mean of their losses).
+        Training loss of every epoch since the model was initialised.
     best_loss_ : float or None
-        Lowest training loss since the training loss became the stopping
-        criterion: of the last ``fit`` without early stopping and the
-        ``partial_fit`` calls after it, or of the ``partial_fit`` calls since
-        the last fit with early stopping. None while that fit's validation
-        score is the criterion.
+        Lowest training loss while it is the stopping criterion, else None.
     validation_scores_ : list of float or None
-        Validation mean log-likelihood of every early-stopping epoch since the
-        model was initialised, in the original units of y, before
-        ``calibrate_scales``; ``partial_fit`` adds none. None for a model
-        fitted without early stopping.
+        Validation log-likelihood of every early-stopping epoch, in y's units.
     best_validation_score_ : float or None
-        Validation log-likelihood of the weights the last fit with early
-        stopping kept: its best epoch's, except where ``x_noise_std="auto"``
-        kept the weights trained with noise (then the best of the epochs
-        before the noise was removed); ``partial_fit`` leaves it as it is.
-        None if no fit used early stopping.
+        Validation log-likelihood of the weights the last early-stopping fit kept.
     n_iter_ : int
-        Epochs run since the model was initialised; ``len(loss_curve_)``.
+        Epochs run since the model was initialised.
     t_ : int
         Training samples seen since the model was initialised.
     n_features_in_ : int
@@ -455,44 +293,29 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     n_outputs_ : int
         Number of outputs.
     model_ : keras.Model
-        The trained network; it maps standardised X to the raw head output
-        ``[logits (K), means (K*d), raw scales (K*d)]``, repeated for each of
-        the ``n_networks`` networks.
+        The network: standardised X to ``[logits, means, raw scales]`` per network.
     x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
         Standardisation of X (zero-variance features get scale 1).
-    min_scale_ : ndarray of shape (n_outputs_,)
-        The floor on component scales in the units of y (see ``min_scale``).
-    x_noise_std_ : float
-        The input noise the kept weights of the last fit were trained with,
-        in standard deviations of each standardised feature: 0 where
-        ``x_noise_std="auto"`` chose to go without it (see ``x_noise_std``).
-    scale_factor_ : float
-        The factor on the component scales above the floor chosen by
-        ``calibrate_scales`` (1 when it is off, without early stopping and
-        after ``partial_fit``).
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
-        Standardisation of y; every reported number is mapped back through it.
+        Standardisation of y.
+    min_scale_ : ndarray of shape (n_outputs_,)
+        The floor on component scales in the units of y.
+    x_noise_std_ : float
+        The input noise the kept weights were trained with (0 if none).
+    scale_factor_ : float
+        The factor ``calibrate_scales`` chose (1 when it is off).
 
     See Also
     --------
     sklearn.neural_network.MLPRegressor : The point-prediction counterpart.
 
-    Notes
-    -----
-    Interrupting a fit (Ctrl-C, Jupyter's stop button) stops it within about
-    a second, or one epoch where an epoch takes longer: the model keeps the
-    weights reached (with early stopping, the best so far), is usable and
-    can be trained on with ``warm_start=True``; a ``UserWarning`` says so and
-    the ``KeyboardInterrupt`` goes on to the caller. A fit interrupted before
-    its first epoch ended, and any fit that fails, leaves the estimator as
-    it was before the call.
-
-    ``score`` is the mean log-likelihood, not R^2: higher is better, so
-    ``GridSearchCV`` and ``cross_val_score`` select the best density model by
-    default. For that reason the estimator carries the ``poor_score`` tag:
-    scikit-learn's generic check asks a regressor's ``score`` to exceed 0.5, a
-    threshold that only makes sense for R^2. The test suite checks the same
-    property in the right terms (R^2 of ``predict`` on that data).
+    References
+    ----------
+    .. [1] Bishop (1994). Mixture density networks. Aston University, NCRG/94/004.
+    .. [2] Rothfuss et al. (2019). Noise regularization for conditional density
+       estimation. arXiv:1907.08982.
+    .. [3] Lakshminarayanan, Pritzel and Blundell (2017). Simple and scalable
+       predictive uncertainty estimation using deep ensembles. NeurIPS.
 
     Examples
     --------

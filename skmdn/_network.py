@@ -199,8 +199,8 @@ def negative_log_likelihood(raw, y, spec, min_scale, per_network=False):
         tf.math.log(scales), axis=2
     )
     joint = log_weights + component_log_prob
-    # One network takes the plain path, which rounds exactly as fits did
-    # before n_networks existed (the reshaped one differs in the last bit).
+    # One network takes the plain log-sum-exp: the reshaped one differs in
+    # the last bit, and one network's fits stay those of earlier versions.
     if per_network and spec.n_networks > 1:
         # Each member's weights sum to 1 / n_networks: add that back.
         members = tf.reshape(joint, (-1, spec.n_networks, spec.n_components))

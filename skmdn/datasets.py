@@ -34,7 +34,8 @@ def make_spiral(n_samples=1000, *, noise=0.2, revolutions=2, random_state=None):
     standard deviation ``noise``, and both coordinates are mapped by the same
     fixed affine map that sends the noiseless spiral's extent
     ``[-2 pi revolutions, 2 pi revolutions]`` to ``[0, 5]`` (noise can spill a
-    little past the edges). For most x there are several y, one per turn.
+    little past the edges). For most x there are several y: the spiral crosses
+    the vertical line through x on two or three branches.
     This is the data set of the keras-io MDN recipe.
 
     Parameters
