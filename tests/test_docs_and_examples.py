@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+from test_examples import assert_only_budget_warnings
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -28,6 +30,7 @@ def test_quickstart_writes_its_figure(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "MDNRegressor" in result.stdout
     assert output.stat().st_size > 10_000
+    assert_only_budget_warnings(result.stderr)
 
 
 def _literal(text):

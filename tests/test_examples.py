@@ -4,6 +4,7 @@ quickstart.py has its own test in test_docs_and_examples.py.
 """
 
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -46,3 +47,15 @@ def test_example_runs_and_writes_its_figures(example, tmp_path):
         assert figure.stat().st_size > 10_000, f"{name} is nearly empty"
         assert f"wrote {figure}" in result.stdout
     assert {path.name for path in tmp_path.iterdir()} == set(FIGURES[example])
+    assert_only_budget_warnings(result.stderr)
+
+
+def assert_only_budget_warnings(stderr):
+    """The examples warn about nothing but the 5-epoch budget of these runs
+    (skmdn's and MLPRegressor's ConvergenceWarning): no deprecations, no
+    retracing or other library noise."""
+    warned = re.findall(r"\b(\w+Warning): (.*)", stderr)
+    assert all(
+        category == "ConvergenceWarning" and "Maximum iterations (5) reached" in message
+        for category, message in warned
+    ), warned
