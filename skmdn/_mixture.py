@@ -494,7 +494,7 @@ class GaussianMixtureDistribution:
         the highest; on rows of a trained model, none.
 
         The search is compiled (numba) on its first use after installation,
-        once: about 2.5 s on a 2-core machine for one output, about 16 s for
+        once: about 2 s on a 2-core machine for one output, about 5 s for
         several; the compiled code is cached on disk.
 
         Returns

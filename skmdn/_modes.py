@@ -6,13 +6,14 @@ and unpacking the climbs still going rather than computing. Compiled, each
 row's climbs run one after another, and blocks of rows run in parallel threads
 (the kernels release the GIL).
 
-Two kernels run the same climbs: one output (most mixtures) in scalars, one
-function that compiles in about 2 s on a 2-core machine, and several outputs
-with vectors, matrices and helper functions, about 16 s. Each is compiled on
-its first use and cached on disk beside this file, or in the user's cache
-directory where that is not writable; later processes load it in about half a
-second. numba's compiler spends its time per function and per inlined call
-site, so the kernel every first ``predict`` needs is kept to one function.
+Two kernels run the same climbs: one output (most mixtures) in scalars,
+which numba compiles in about 2 s on a 2-core machine, and any number of
+outputs with vectors and matrices, about 5 s. numba's compiler spends its
+time per function (the same climbs as a dozen helper functions took 16 s),
+so each kernel is one function with its loops written out. Each is compiled
+on its first use and cached on disk beside this file, or in the user's cache
+directory where that is not writable; later processes load one in about
+0.3 s.
 """
 
 import math
@@ -40,8 +41,10 @@ _ROUNDING = 16.0 * float(np.finfo(np.float64).eps)
 # out of the sums: even a thousand of them change the density by less than
 # 1e-18 of itself, below float64's resolution.
 _NEGLIGIBLE = 50.0
-# The helpers a climb calls on every step are inlined ("always"): a call that
-# passes arrays costs reference counting, about a quarter of the time.
+# Jacobi rotations stop when the off-diagonal part is below float64's
+# resolution of the diagonal; they converge quadratically, in a few sweeps.
+_JACOBI_SWEEPS = 50
+_JACOBI_TOLERANCE = float(np.finfo(np.float64).eps) ** 2
 
 
 def n_starts(n_components, n_outputs):
@@ -93,60 +96,12 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
 
 
 @numba.njit(cache=True, nogil=True)
-def _maxima(log_normalisers, means, scales, points, log_density):
-    """``local_maxima`` for any number of outputs (used for several)."""
-    n_rows, n_components, n_outputs = means.shape
-    total_starts = points.shape[1]
-    row_means = np.empty((n_components, n_outputs))
-    precision = np.empty((n_components, n_outputs))
-    centre = np.empty(n_outputs)
-    widths = np.empty(total_starts)
-    # The peaks this row's climbs have found so far, and their widths.
-    peaks = np.empty((total_starts, n_outputs))
-    peak_widths = np.empty(total_starts)
-    log_terms = np.empty(n_components)
-    # Each climb's state and scratch (see ``_climb``), reused by every climb.
-    work = np.empty((9, n_outputs))
-    accepted, tried, safe_step, current = work[0], work[1], work[2], work[3]
-    gradient, weighted_precision, magnitude, newton, scratch = work[4], work[5], work[6], work[7], work[8]
-    hessian = np.empty((n_outputs, n_outputs))
-    for row in range(n_rows):
-        unit = np.min(scales[row])
-        for i in range(n_outputs):
-            centre[i] = np.mean(means[row, :, i])
-            for k in range(n_components):
-                row_means[k, i] = (means[row, k, i] - centre[i]) / unit
-                precision[k, i] = (unit / scales[row, k, i]) ** 2
-        row_points = points[row]
-        row_log_normalisers = log_normalisers[row]
-        _starting_points(row_means, precision, row_points)
-        n_peaks = 0
-        for start in range(total_starts):
-            log_density[row, start], widths[start] = _climb(
-                row_points[start], row_log_normalisers, row_means, precision,
-                peaks, peak_widths, n_peaks,
-                log_terms, hessian, accepted, tried, safe_step, current, gradient,
-                weighted_precision, magnitude, newton, scratch,
-            )
-            if log_density[row, start] > -np.inf:
-                peaks[n_peaks] = row_points[start]
-                peak_widths[n_peaks] = widths[start]
-                n_peaks += 1
-        _keep_distinct(row_points, log_density[row], widths)
-        for start in range(total_starts):
-            for i in range(n_outputs):
-                row_points[start, i] = centre[i] + unit * row_points[start, i]
-
-
-@numba.njit(cache=True, nogil=True)
 def _univariate_maxima(log_normalisers, means, scales, points, log_density):
     """``local_maxima`` for one output: ``_maxima``'s climbs, in scalars.
 
-    The same steps, stops and merging as ``_maxima`` with ``_climb``,
-    ``_evaluate``, ``_newton_step``, ``_cut`` and ``_keep_distinct`` written
-    out for d = 1 in this one function, which numba compiles in a fraction of
-    their time (see the module's docstring); the tests hold the two kernels
-    to the same peaks.
+    The same steps, stops and merging as ``_maxima``, for d = 1 with no
+    arrays per climb: 1.4x faster than ``_maxima`` on one output. The tests
+    hold the two kernels to the same peaks.
     """
     n_rows, n_components, _ = means.shape
     row_means = np.empty(n_components)
@@ -174,7 +129,7 @@ def _univariate_maxima(log_normalisers, means, scales, points, log_density):
             not_maximum = converged = on_found_peak = False
             for _ in range(_MODE_MAX_ITER):
                 current = accepted + tried
-                # _evaluate: log p, its gradient and second derivative, and
+                # log p, its gradient and second derivative, and
                 # the bounds on their rounding.
                 largest = -np.inf
                 for k in range(n_components):
@@ -183,7 +138,7 @@ def _univariate_maxima(log_normalisers, means, scales, points, log_density):
                         row_log_normalisers[k] - 0.5 * precision[k] * difference * difference
                     )
                     largest = max(largest, log_terms[k])
-                # Where the density underflows to 0 (see ``_nowhere``).
+                # Where the density underflows to 0, log p is -inf.
                 log_p = -np.inf
                 log_p_noise = gradient = weighted_precision = gradient_noise = second = 0.0
                 if largest > -np.inf:
@@ -219,7 +174,7 @@ def _univariate_maxima(log_normalisers, means, scales, points, log_density):
                 climb_density = log_p
                 not_maximum = second > 0.0
                 accepted = current
-                # _cut's arithmetic, so that both kernels round alike.
+                # Steps cut as _maxima cuts them, so that both kernels round alike.
                 step_limit = _STEP_LIMIT * (1.0 / math.sqrt(weighted_precision))
                 fixed_point = gradient / weighted_precision
                 safe_step = 0.0
@@ -258,7 +213,7 @@ def _univariate_maxima(log_normalisers, means, scales, points, log_density):
                 peaks[n_peaks] = point
                 peak_widths[n_peaks] = width
                 n_peaks += 1
-        # _keep_distinct: a climb ranks above another with a higher density, or
+        # Repeats dropped: a climb ranks above another with a higher density, or
         # an equal one and a lower index.
         for climb in range(n_components):
             repeats[climb] = False
@@ -279,267 +234,310 @@ def _univariate_maxima(log_normalisers, means, scales, points, log_density):
 
 
 @numba.njit(cache=True, nogil=True)
-def _starting_points(means, precision, starts):
-    """Fill ``starts`` (S, d) with the component means, then the pair points.
+def _maxima(log_normalisers, means, scales, points, log_density):
+    """``local_maxima`` for any number of outputs (used for several).
 
-    ``starts`` has room for the pair points only with several outputs (see
-    ``n_starts``).
+    One function with its loops written out, as ``_univariate_maxima``: numba
+    compiles it in about 5 s, where the same climbs as a dozen helper
+    functions took 16 s. The Hessian's extreme eigenvalues come from cyclic
+    Jacobi rotations (Golub and Van Loan, 2013, section 8.5) and the Newton
+    step from a Cholesky factor, in plain loops: for the few outputs of a
+    mixture five times faster than calling LAPACK, and nothing of LAPACK's
+    to compile.
     """
-    n_components, n_outputs = means.shape
-    starts[:n_components] = means
-    if starts.shape[0] == n_components:
-        return
-    start = n_components
-    for first in range(n_components):
-        for second in range(first + 1, n_components):
+    n_rows, n_components, n_outputs = means.shape
+    total_starts = points.shape[1]
+    row_means = np.empty((n_components, n_outputs))
+    precision = np.empty((n_components, n_outputs))
+    centre = np.empty(n_outputs)
+    widths = np.empty(total_starts)
+    peaks = np.empty((total_starts, n_outputs))
+    peak_widths = np.empty(total_starts)
+    log_terms = np.empty(n_components)
+    repeats = np.empty(total_starts, dtype=np.bool_)
+    accepted = np.empty(n_outputs)
+    tried = np.empty(n_outputs)
+    safe_step = np.empty(n_outputs)
+    current = np.empty(n_outputs)
+    gradient = np.empty(n_outputs)
+    weighted_precision = np.empty(n_outputs)
+    magnitude = np.empty(n_outputs)
+    newton = np.empty(n_outputs)
+    scratch = np.empty(n_outputs)
+    hessian = np.empty((n_outputs, n_outputs))
+    work = np.empty((n_outputs, n_outputs))
+    for row in range(n_rows):
+        unit = np.min(scales[row])
+        for i in range(n_outputs):
+            centre[i] = np.mean(means[row, :, i])
+            for k in range(n_components):
+                row_means[k, i] = (means[row, k, i] - centre[i]) / unit
+                precision[k, i] = (unit / scales[row, k, i]) ** 2
+        row_points = points[row]
+        row_log_normalisers = log_normalisers[row]
+        row_density = log_density[row]
+        # Starting points: the means, then the pair points.
+        for k in range(n_components):
             for i in range(n_outputs):
-                starts[start, i] = (
-                    precision[first, i] * means[first, i] + precision[second, i] * means[second, i]
-                ) / (precision[first, i] + precision[second, i])
-            start += 1
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _evaluate(y, log_normalisers, means, precision, log_terms, gradient, weighted_precision,
-              magnitude, hessian):
-    """Log density, gradient, Hessian and their rounding at ``y`` (d,).
-
-    Fills ``gradient``, ``weighted_precision`` (sum_k r_k P_k, r_k the
-    responsibilities), ``magnitude`` (sum_k r_k P_k (|mu_k - y| + |y|), what
-    the gradient's rounding scales with) and ``hessian`` (sum_k r_k g_k g_k^T
-    - g g^T - diag(sum_k r_k P_k), g_k = P_k (mu_k - y)). Returns the log
-    density and bounds on the rounding error of it and of each gradient entry.
-    """
-    n_components, n_outputs = means.shape
-    largest = -np.inf
-    for k in range(n_components):
-        quadratic = 0.0
-        for i in range(n_outputs):
-            difference = y[i] - means[k, i]
-            quadratic += precision[k, i] * difference * difference
-        log_terms[k] = log_normalisers[k] - 0.5 * quadratic
-        largest = max(largest, log_terms[k])
-    if largest == -np.inf:
-        return _nowhere()
-    total = 0.0
-    size = 0.0
-    for i in range(n_outputs):
-        gradient[i] = weighted_precision[i] = magnitude[i] = 0.0
-        for j in range(n_outputs):
-            hessian[i, j] = 0.0
-    for k in range(n_components):
-        relative = log_terms[k] - largest
-        if relative < -_NEGLIGIBLE:
-            continue
-        term = math.exp(relative)
-        total += term
-        size += term * (abs(log_normalisers[k]) + log_normalisers[k] - log_terms[k])
-        for i in range(n_outputs):
-            pull = precision[k, i] * (means[k, i] - y[i])
-            gradient[i] += term * pull
-            weighted_precision[i] += term * precision[k, i]
-            magnitude[i] += term * abs(pull)
-            for j in range(i + 1):
-                hessian[i, j] += term * pull * precision[k, j] * (means[k, j] - y[j])
-    for i in range(n_outputs):
-        gradient[i] /= total
-        weighted_precision[i] /= total
-        magnitude[i] = magnitude[i] / total + abs(y[i]) * weighted_precision[i]
-    for i in range(n_outputs):
-        for j in range(i + 1):
-            hessian[i, j] = hessian[i, j] / total - gradient[i] * gradient[j]
-            hessian[j, i] = hessian[i, j]
-        hessian[i, i] -= weighted_precision[i]
-    return _log_density_and_noise(largest, total, size, magnitude)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _nowhere():
-    """``_log_density_and_noise`` where the density underflows to 0: every
-    component is infinitely far in float64 (or has weight 0). Climbs do not
-    start there (see ``_climb``), and never step there."""
-    return -np.inf, 0.0, 0.0
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _log_density_and_noise(largest, total, size, magnitude):
-    """log p and the rounding bounds of log p and of each gradient entry.
-
-    A term's log is rounded in proportion to |log w_k N_k| and its
-    quadratic (``size``, summed over the terms); the gradient in proportion
-    to ``magnitude`` and to the responsibilities' own rounding.
-    """
-    log_p_noise = _ROUNDING * (1.0 + size / total)
-    return largest + math.log(total), log_p_noise, (_ROUNDING + log_p_noise) * _max_abs(magnitude)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _newton_step(gradient, hessian, step):
-    """Fill ``step`` with the Newton step where the Hessian is negative definite.
-
-    Returns whether it is, its sharpest and flattest curvature there (the
-    largest and smallest |eigenvalue|; the peak's narrowest width is
-    1 / sqrt(sharpest)), and whether the Hessian has a positive eigenvalue (a
-    minimum or saddle).
-    """
-    if gradient.shape[0] == 1:
-        lowest = highest = hessian[0, 0]
-    else:
-        eigenvalues = np.linalg.eigvalsh(hessian)
-        lowest, highest = eigenvalues[0], eigenvalues[-1]
-    concave = highest < 0.0
-    if concave:
-        if gradient.shape[0] == 1:
-            step[0] = -gradient[0] / hessian[0, 0]
-        else:
-            step[:] = -np.linalg.solve(hessian, gradient)
-    return concave, -lowest, -highest, highest > 0.0
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _cut(step, length, stretch, out):
-    """Fill ``out`` with ``step`` cut to at most ``length`` long (max-norm).
-
-    With ``stretch``, a non-zero step is made exactly that long.
-    """
-    current = _max_abs(step)
-    factor = 0.0
-    if current > 0.0:
-        factor = length / current
-        if not stretch:
-            factor = min(1.0, factor)
-    for i in range(step.shape[0]):
-        out[i] = step[i] * factor
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _climb(point, log_normalisers, means, precision, peaks, peak_widths, n_peaks, log_terms,
-           hessian, accepted, tried, safe_step, current, gradient, weighted_precision,
-           magnitude, newton, scratch):
-    """Climb from ``point`` (d,), which is overwritten with where the climb ended.
-
-    A climb whose Newton step lands within ``_MERGE_RADIUS`` of the width of
-    one of the first ``n_peaks`` of ``peaks`` (found by earlier climbs of the
-    row) stops there: from that close, Newton steps converge on that peak,
-    and ``_keep_distinct`` would report it once anyway. Most climbs of a row
-    end on a peak already found, and this saves their last evaluations.
-
-    ``accepted`` (the last point that did not lower the density), ``tried``
-    (the step last tried from there), ``safe_step`` (the cut fixed-point step
-    from there) and the rest of the (d,) arrays are the climb's state and
-    scratch, allocated once per call of ``local_maxima``.
-
-    Returns the log density there (-inf at a minimum or saddle, or on a peak
-    already found) and the peak's narrowest width (one, the row's smallest
-    scale, where log p is not concave).
-    """
-    n_outputs = point.shape[0]
-    for i in range(n_outputs):
-        accepted[i] = point[i]
-        tried[i] = 0.0
-        safe_step[i] = 0.0
-    log_density = -np.inf
-    width = 1.0
-    not_maximum = False
-    converged = False
-    for _ in range(_MODE_MAX_ITER):
-        for i in range(n_outputs):
-            current[i] = accepted[i] + tried[i]
-        log_p, log_p_noise, gradient_noise = _evaluate(
-            current, log_normalisers, means, precision, log_terms, gradient,
-            weighted_precision, magnitude, hessian,
-        )
-        worse = log_p < log_density - log_p_noise
-        if worse:
-            # Undone; tried again at half the length, down to the fixed-point step.
-            shorter = 0.5 * _max_abs(tried) <= _max_abs(safe_step)
+                row_points[k, i] = row_means[k, i]
+        start = n_components
+        if total_starts > n_components:
+            for first in range(n_components):
+                for second in range(first + 1, n_components):
+                    for i in range(n_outputs):
+                        row_points[start, i] = (
+                            precision[first, i] * row_means[first, i]
+                            + precision[second, i] * row_means[second, i]
+                        ) / (precision[first, i] + precision[second, i])
+                    start += 1
+        n_peaks = 0
+        for start in range(total_starts):
             for i in range(n_outputs):
-                tried[i] = safe_step[i] if shorter else 0.5 * tried[i]
-            continue
-        if log_p == -np.inf:
-            # A start where the density underflows to 0 (the mean of a
-            # component of weight 0, far from the others) has no gradient to
-            # follow; the other starts find the maxima.
-            break
-        concave, sharpest, flattest, at_saddle = _newton_step(gradient, hessian, newton)
-        log_density = log_p
-        not_maximum = at_saddle
-        sharpest_precision = 0.0
-        for i in range(n_outputs):
-            accepted[i] = current[i]
-            sharpest_precision = max(sharpest_precision, weighted_precision[i])
-            # sum r_k P_k mu_k / sum r_k P_k, the fixed point, less the point.
-            scratch[i] = gradient[i] / weighted_precision[i]
-        local_scale = 1.0 / math.sqrt(sharpest_precision)
-        _cut(scratch, _STEP_LIMIT * local_scale, False, safe_step)
-        if concave:
-            width = 1.0 / math.sqrt(sharpest)
-            _cut(newton, _STEP_LIMIT * local_scale, False, tried)
-            # Stop below the tolerance, or the rounding of the gradient and of y.
-            limit = (
-                _MODE_TOLERANCE * width
-                + gradient_noise / flattest
-                + _ROUNDING * _max_abs(current)
-            )
-            if _max_abs(tried) <= limit:
-                converged = True
-                break
-            for i in range(n_outputs):
-                scratch[i] = current[i] + tried[i]
-            if _near_peak(scratch, peaks, peak_widths, n_peaks):
-                return -np.inf, width
-        else:
-            # Where log p is not concave, go the fixed-point step's way at
-            # full length: that step shrinks with the gradient, and a start
-            # near a minimum would crawl out over hundreds of steps.
+                accepted[i] = row_points[start, i]
+                tried[i] = 0.0
+                safe_step[i] = 0.0
+            climb_density = -np.inf
             width = 1.0
-            _cut(scratch, _STEP_LIMIT * local_scale, True, tried)
-            if _max_abs(gradient) <= gradient_noise:
-                break
-    # A converged climb takes its last (tiny) Newton step.
-    for i in range(n_outputs):
-        point[i] = accepted[i] + (tried[i] if converged else 0.0)
-    return (-np.inf if not_maximum else log_density), width
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _near_peak(point, peaks, peak_widths, n_peaks):
-    """Whether ``point`` is within ``_MERGE_RADIUS`` widths of one of the found ``peaks``."""
-    for peak in range(n_peaks):
-        if _max_abs_difference(point, peaks[peak]) <= _MERGE_RADIUS * peak_widths[peak]:
-            return True
-    return False
-
-
-@numba.njit(cache=True, nogil=True)
-def _keep_distinct(points, log_density, widths):
-    """Set ``log_density`` to -inf for climbs that repeat a higher climb's peak."""
-    order = np.argsort(-log_density, kind="mergesort")
-    found = np.isfinite(log_density)
-    for rank in range(order.shape[0]):
-        climb = order[rank]
-        if not found[climb]:
-            break
-        radius = _MERGE_RADIUS * widths[climb]
-        for higher in order[:rank]:
-            if _max_abs_difference(points[climb], points[higher]) <= radius:
-                log_density[climb] = -np.inf
-                break
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _max_abs(values):
-    """max_i |values_i|, without a temporary array."""
-    largest = 0.0
-    for value in values:
-        largest = max(largest, abs(value))
-    return largest
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _max_abs_difference(first, second):
-    """max_i |first_i - second_i|."""
-    largest = 0.0
-    for i in range(first.shape[0]):
-        largest = max(largest, abs(first[i] - second[i]))
-    return largest
+            not_maximum = converged = on_found_peak = False
+            for _ in range(_MODE_MAX_ITER):
+                for i in range(n_outputs):
+                    current[i] = accepted[i] + tried[i]
+                # log p, its gradient, its Hessian sum_k r_k g_k g_k^T - g g^T
+                # - diag(sum_k r_k P_k) (g_k = P_k (mu_k - y), r_k the
+                # responsibilities), and bounds on the rounding of log p
+                # (terms' logs are rounded in proportion to |log w_k N_k|
+                # and their quadratic) and of the gradient (in proportion to
+                # "magnitude", sum_k r_k P_k (|mu_k - y| + |y|)).
+                largest = -np.inf
+                for k in range(n_components):
+                    quadratic = 0.0
+                    for i in range(n_outputs):
+                        difference = current[i] - row_means[k, i]
+                        quadratic += precision[k, i] * difference * difference
+                    log_terms[k] = row_log_normalisers[k] - 0.5 * quadratic
+                    largest = max(largest, log_terms[k])
+                log_p = -np.inf
+                log_p_noise = 0.0
+                gradient_noise = 0.0
+                if largest > -np.inf:
+                    total = 0.0
+                    size = 0.0
+                    for i in range(n_outputs):
+                        gradient[i] = weighted_precision[i] = magnitude[i] = 0.0
+                        for j in range(n_outputs):
+                            hessian[i, j] = 0.0
+                    for k in range(n_components):
+                        relative = log_terms[k] - largest
+                        if relative < -_NEGLIGIBLE:
+                            continue
+                        term = math.exp(relative)
+                        total += term
+                        size += term * (abs(row_log_normalisers[k]) + row_log_normalisers[k] - log_terms[k])
+                        for i in range(n_outputs):
+                            pull = precision[k, i] * (row_means[k, i] - current[i])
+                            gradient[i] += term * pull
+                            weighted_precision[i] += term * precision[k, i]
+                            magnitude[i] += term * abs(pull)
+                            for j in range(i + 1):
+                                hessian[i, j] += term * pull * precision[k, j] * (row_means[k, j] - current[j])
+                    largest_magnitude = 0.0
+                    for i in range(n_outputs):
+                        gradient[i] /= total
+                        weighted_precision[i] /= total
+                        magnitude[i] = magnitude[i] / total + abs(current[i]) * weighted_precision[i]
+                        largest_magnitude = max(largest_magnitude, abs(magnitude[i]))
+                    for i in range(n_outputs):
+                        for j in range(i + 1):
+                            hessian[i, j] = hessian[i, j] / total - gradient[i] * gradient[j]
+                            hessian[j, i] = hessian[i, j]
+                        hessian[i, i] -= weighted_precision[i]
+                    log_p_noise = _ROUNDING * (1.0 + size / total)
+                    log_p = largest + math.log(total)
+                    gradient_noise = (_ROUNDING + log_p_noise) * largest_magnitude
+                if log_p < climb_density - log_p_noise:
+                    # Undone; tried again at half the length, down to the
+                    # fixed-point step, which never lowers the density.
+                    tried_length = 0.0
+                    safe_length = 0.0
+                    for i in range(n_outputs):
+                        tried_length = max(tried_length, abs(tried[i]))
+                        safe_length = max(safe_length, abs(safe_step[i]))
+                    shorter = 0.5 * tried_length <= safe_length
+                    for i in range(n_outputs):
+                        tried[i] = safe_step[i] if shorter else 0.5 * tried[i]
+                    continue
+                if log_p == -np.inf:
+                    # A start where the density underflows to 0 (the mean of
+                    # a component of weight 0, far from the others) has no
+                    # gradient to follow; the other starts find the maxima.
+                    break
+                # The Hessian's extreme eigenvalues (cyclic Jacobi) and, where
+                # it is negative definite, the Newton step (Cholesky of -H).
+                if n_outputs == 1:
+                    lowest = highest = hessian[0, 0]
+                else:
+                    for i in range(n_outputs):
+                        for j in range(n_outputs):
+                            work[i, j] = hessian[i, j]
+                    for _sweep in range(_JACOBI_SWEEPS):
+                        off = 0.0
+                        diagonal = 0.0
+                        for i in range(n_outputs):
+                            diagonal += work[i, i] * work[i, i]
+                            for j in range(i):
+                                off += work[i, j] * work[i, j]
+                        if off <= _JACOBI_TOLERANCE * diagonal:
+                            break
+                        for p in range(n_outputs):
+                            for q in range(p + 1, n_outputs):
+                                if work[p, q] == 0.0:
+                                    continue
+                                theta = (work[q, q] - work[p, p]) / (2.0 * work[p, q])
+                                t = 1.0 / (abs(theta) + math.sqrt(theta * theta + 1.0))
+                                if theta < 0.0:
+                                    t = -t
+                                c = 1.0 / math.sqrt(t * t + 1.0)
+                                s = t * c
+                                for k in range(n_outputs):
+                                    kp = work[k, p]
+                                    kq = work[k, q]
+                                    work[k, p] = c * kp - s * kq
+                                    work[k, q] = s * kp + c * kq
+                                for k in range(n_outputs):
+                                    pk = work[p, k]
+                                    qk = work[q, k]
+                                    work[p, k] = c * pk - s * qk
+                                    work[q, k] = s * pk + c * qk
+                    lowest = highest = work[0, 0]
+                    for i in range(1, n_outputs):
+                        lowest = min(lowest, work[i, i])
+                        highest = max(highest, work[i, i])
+                concave = highest < 0.0
+                if concave:
+                    if n_outputs == 1:
+                        newton[0] = -gradient[0] / hessian[0, 0]
+                    else:
+                        for i in range(n_outputs):
+                            for j in range(i + 1):
+                                total = -hessian[i, j]
+                                for k in range(j):
+                                    total -= work[i, k] * work[j, k]
+                                if i == j:
+                                    # Negative definite to the rotations'
+                                    # rounding but not to Cholesky's: no
+                                    # Newton step here.
+                                    if total <= 0.0:
+                                        concave = False
+                                        break
+                                    work[i, i] = math.sqrt(total)
+                                else:
+                                    work[i, j] = total / work[j, j]
+                            if not concave:
+                                break
+                        if concave:
+                            for i in range(n_outputs):
+                                total = gradient[i]
+                                for k in range(i):
+                                    total -= work[i, k] * newton[k]
+                                newton[i] = total / work[i, i]
+                            for i in range(n_outputs - 1, -1, -1):
+                                total = newton[i]
+                                for k in range(i + 1, n_outputs):
+                                    total -= work[k, i] * newton[k]
+                                newton[i] = total / work[i, i]
+                sharpest = -lowest
+                flattest = -highest
+                climb_density = log_p
+                not_maximum = highest > 0.0
+                sharpest_precision = 0.0
+                for i in range(n_outputs):
+                    accepted[i] = current[i]
+                    sharpest_precision = max(sharpest_precision, weighted_precision[i])
+                    scratch[i] = gradient[i] / weighted_precision[i]
+                # The fixed point sum r_k P_k mu_k / sum r_k P_k less the
+                # point, cut to _STEP_LIMIT local scales: the safe step.
+                step_limit = _STEP_LIMIT * (1.0 / math.sqrt(sharpest_precision))
+                length = 0.0
+                for i in range(n_outputs):
+                    length = max(length, abs(scratch[i]))
+                factor = min(1.0, step_limit / length) if length > 0.0 else 0.0
+                for i in range(n_outputs):
+                    safe_step[i] = scratch[i] * factor
+                if concave:
+                    width = 1.0 / math.sqrt(sharpest)
+                    length = 0.0
+                    for i in range(n_outputs):
+                        length = max(length, abs(newton[i]))
+                    factor = min(1.0, step_limit / length) if length > 0.0 else 0.0
+                    tried_length = 0.0
+                    current_size = 0.0
+                    for i in range(n_outputs):
+                        tried[i] = newton[i] * factor
+                        tried_length = max(tried_length, abs(tried[i]))
+                        current_size = max(current_size, abs(current[i]))
+                    # Stop below the tolerance, or the rounding of the
+                    # gradient and of y.
+                    limit = (
+                        _MODE_TOLERANCE * width + gradient_noise / flattest
+                        + _ROUNDING * current_size
+                    )
+                    if tried_length <= limit:
+                        converged = True
+                        break
+                    # From within _MERGE_RADIUS of a peak a climb of this row
+                    # found, Newton steps converge on that peak: stop.
+                    for peak in range(n_peaks):
+                        distance = 0.0
+                        for i in range(n_outputs):
+                            distance = max(distance, abs(current[i] + tried[i] - peaks[peak, i]))
+                        if distance <= _MERGE_RADIUS * peak_widths[peak]:
+                            on_found_peak = True
+                            break
+                    if on_found_peak:
+                        break
+                else:
+                    # Where log p is not concave, the fixed-point step's way
+                    # at full length (a start near a minimum would otherwise
+                    # crawl out over hundreds of steps), until the gradient
+                    # is lost in rounding: a minimum or saddle.
+                    width = 1.0
+                    factor = step_limit / length if length > 0.0 else 0.0
+                    gradient_size = 0.0
+                    for i in range(n_outputs):
+                        tried[i] = scratch[i] * factor
+                        gradient_size = max(gradient_size, abs(gradient[i]))
+                    if gradient_size <= gradient_noise:
+                        break
+            if not on_found_peak:
+                for i in range(n_outputs):
+                    row_points[start, i] = accepted[i] + (tried[i] if converged else 0.0)
+            widths[start] = width
+            row_density[start] = -np.inf if not_maximum or on_found_peak else climb_density
+            if row_density[start] > -np.inf:
+                for i in range(n_outputs):
+                    peaks[n_peaks, i] = row_points[start, i]
+                peak_widths[n_peaks] = width
+                n_peaks += 1
+        # A climb that repeats the peak of a climb ranked above it (higher
+        # density, or equal and a lower index) is dropped.
+        for climb in range(total_starts):
+            repeats[climb] = False
+            if row_density[climb] == -np.inf:
+                continue
+            for higher in range(total_starts):
+                above = row_density[higher] > row_density[climb] or (
+                    row_density[higher] == row_density[climb] and higher < climb
+                )
+                if not above:
+                    continue
+                distance = 0.0
+                for i in range(n_outputs):
+                    distance = max(distance, abs(row_points[climb, i] - row_points[higher, i]))
+                if distance <= _MERGE_RADIUS * widths[climb]:
+                    repeats[climb] = True
+                    break
+        for climb in range(total_starts):
+            if repeats[climb]:
+                row_density[climb] = -np.inf
+            for i in range(n_outputs):
+                row_points[climb, i] = centre[i] + unit * row_points[climb, i]
