@@ -95,3 +95,14 @@ def test_api_reference_states_the_true_defaults():
             assert _literal(text) == default, (path, name, text, default)
             checked += 1
     assert checked > 20
+
+
+def test_docs_show_the_package_version():
+    """The site's header (site_name) and the changelog's newest entry name
+    the version the package reports."""
+    import skmdn
+
+    config = (ROOT / "mkdocs.yml").read_text()
+    assert re.search(r"^site_name: skmdn (\S+)$", config, flags=re.MULTILINE).group(1) == skmdn.__version__
+    changelog = (ROOT / "docs" / "changelog.md").read_text()
+    assert re.search(r"^## (\S+)", changelog, flags=re.MULTILINE).group(1) == skmdn.__version__
