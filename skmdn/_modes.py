@@ -242,8 +242,8 @@ def _maxima(log_normalisers, means, scales, points, log_density):
     functions took 16 s. The Hessian's extreme eigenvalues come from cyclic
     Jacobi rotations (Golub and Van Loan, 2013, section 8.5) and the Newton
     step from a Cholesky factor, in plain loops: for the few outputs of a
-    mixture five times faster than calling LAPACK, and nothing of LAPACK's
-    to compile.
+    mixture four to five times faster than the helper functions calling
+    LAPACK were (two outputs), and nothing of LAPACK's to compile.
     """
     n_rows, n_components, n_outputs = means.shape
     total_starts = points.shape[1]
