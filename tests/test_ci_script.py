@@ -31,7 +31,7 @@ STEPS = [
 # command line is $CI_FAIL.
 _STUB = """#!/usr/bin/env bash
 step="{prefix}{name} $*"
-printf '%s|%s\\n' "$PWD" "$step" >> "$CI_LOG"
+printf '%s|%s|%s\\n' "$PWD" "$step" "${{SKMDN_GALLERY_MAX_ITER:-unset}}" >> "$CI_LOG"
 [ "$step" != "${{CI_FAIL:-}}" ]
 """
 
@@ -50,7 +50,10 @@ def _run_ci(tmp_path, fail=None):
         path.write_text(_STUB.format(name=name, prefix=prefix))
         path.chmod(path.stat().st_mode | stat.S_IXUSR)
     log = tmp_path / "log.txt"
-    env = {k: v for k, v in os.environ.items() if k != "NO_MKDOCS_2_WARNING"}
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in ("NO_MKDOCS_2_WARNING", "SKMDN_GALLERY_MAX_ITER")
+    }
     env.update(PATH=f"{stubs}{os.pathsep}{env['PATH']}", CI_LOG=str(log))
     if fail is not None:
         env["CI_FAIL"] = fail
@@ -59,9 +62,10 @@ def _run_ci(tmp_path, fail=None):
         [str(repo / ".ci" / "run")], cwd=tmp_path, env=env, capture_output=True, text=True,
         timeout=60,
     )
-    lines = log.read_text().splitlines() if log.exists() else []
-    directories = {line.split("|", 1)[0] for line in lines}
-    return result, [line.split("|", 1)[1] for line in lines], directories, repo
+    lines = [line.split("|") for line in log.read_text().splitlines()] if log.exists() else []
+    directories = {line[0] for line in lines}
+    result.gallery_max_iter = {line[1]: line[2] for line in lines}
+    return result, [line[1] for line in lines], directories, repo
 
 
 def test_script_is_executable():
@@ -73,6 +77,8 @@ def test_all_steps_run_in_order_from_the_repository_root(tmp_path):
     assert result.returncode == 0, result.stderr
     assert steps == STEPS
     assert directories == {str(repo)}
+    # The docs build runs the gallery's examples on a 5-epoch budget.
+    assert result.gallery_max_iter[STEPS[-1]] == "5"
 
 
 @pytest.mark.parametrize("failing", range(len(STEPS)), ids=[s.split(" ", 3)[-1] for s in STEPS])
