@@ -21,7 +21,7 @@ import numpy as np
 
 from .exceptions import ModelFileError
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 # The NetworkSpec's fields, in the order of its constructor.
 SPEC_FIELDS = (
@@ -128,6 +128,7 @@ FITTED = {
     "validation_scores_": _optional(_numbers),
     "best_validation_score_": _optional(_number),
     "x_noise_std_": lambda value, name, source: _number(value, name, source, 0.0),
+    "input_penalty_": lambda value, name, source: _number(value, name, source, 0.0),
     "scale_factor_": lambda value, name, source: _number(value, name, source, 1.0),
     "_y_is_1d": _boolean,
 }
@@ -413,6 +414,16 @@ def _add_adam_settings(params, state):
     return params | added, dataclasses.replace(state, version=6)
 
 
+def _add_input_penalty(params, state):
+    """Version 6 -> 7: the parameter ``input_penalty`` and the fitted
+    ``input_penalty_`` were added; a version-6 model was trained without the
+    penalty, and goes on training without it."""
+    fitted = state.fitted | {"input_penalty_": 0.0}
+    return params | {"input_penalty": 0.0}, dataclasses.replace(
+        state, version=7, fitted=fitted
+    )
+
+
 # version -> function(params, state) returning those of the next version.
 MIGRATIONS = {
     1: _add_weight_averages,
@@ -420,6 +431,7 @@ MIGRATIONS = {
     3: _add_scale_calibration,
     4: _add_networks,
     5: _add_adam_settings,
+    6: _add_input_penalty,
 }
 
 

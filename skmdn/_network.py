@@ -226,6 +226,13 @@ class CompiledNetwork:
             variable.path.endswith("kernel")
             for variable in self._template.trainable_variables
         ]
+        # The kernels that take the inputs (one per member network): the
+        # input penalty acts on their rows, one row per input feature.
+        first_layer = "hidden_0" if spec.hidden_layer_sizes else "mixture_head"
+        self._is_input_kernel = [
+            variable.path.split("/")[0].endswith(first_layer) and variable.path.endswith("kernel")
+            for variable in self._template.trainable_variables
+        ]
         dtype = tf.as_dtype(spec.dtype)
         weights = [
             tf.TensorSpec(variable.shape, dtype)
@@ -252,6 +259,7 @@ class CompiledNetwork:
             batch_size=tf.TensorSpec((), tf.int32),
             seed=tf.TensorSpec((2,), tf.int32),
             alpha=scalar,
+            input_penalty=scalar,
             tol=scalar,
             n_iter_no_change=tf.TensorSpec((), tf.int32),
             shuffle=tf.TensorSpec((), tf.bool),
@@ -330,8 +338,21 @@ class CompiledNetwork:
                         if is_kernel
                     ]
                 ) / self.spec.n_networks
+                # Group lasso on the inputs: the sum over features of the norm
+                # of the weights leaving each, so that whole inputs are
+                # switched off (the small constant keeps the gradient at zero
+                # finite).
+                input_penalty = tf.add_n(
+                    [
+                        tf.reduce_sum(tf.sqrt(tf.reduce_sum(tf.square(w), axis=1) + 1e-12))
+                        for w, is_input in zip(weights, self._is_input_kernel)
+                        if is_input
+                    ]
+                ) / self.spec.n_networks
                 loss = (
-                    tf.reduce_sum(w_batch * nll) + 0.5 * settings.alpha * penalty
+                    tf.reduce_sum(w_batch * nll)
+                    + 0.5 * settings.alpha * penalty
+                    + settings.input_penalty * input_penalty
                 ) / weight_sum
             weights, adam = _optimiser.adam_step(
                 adam, weights, tape.gradient(loss, weights), learning_rate, settings
@@ -485,6 +506,7 @@ class TrainingSettings(typing.NamedTuple):
     batch_size: object
     seed: object
     alpha: object
+    input_penalty: object
     tol: object
     n_iter_no_change: object
     shuffle: object
@@ -550,6 +572,7 @@ def settings_to_tensors(settings, dtype):
         batch_size="int32",
         seed="int32",
         alpha=dtype,
+        input_penalty=dtype,
         tol=dtype,
         n_iter_no_change="int32",
         shuffle="bool",

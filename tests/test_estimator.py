@@ -977,11 +977,12 @@ def test_automatic_input_noise_goes_where_y_is_an_exact_function_of_x():
     then without it; here the epochs without noise are far better on the
     validation rows, so their weights are kept and x_noise_std_ is 0. The
     epochs with noise are those a fit with that noise level as a number
-    runs (which stops where the auto fit removed the noise)."""
+    runs (which stops where the auto fit removed the noise). No input
+    penalty, whose stages would follow both."""
     X, y = near_exact_data(300, seed=1)
-    auto = MDNRegressor(random_state=1).fit(X, y)
+    auto = MDNRegressor(random_state=1, input_penalty=0.0).fit(X, y)
     level = 0.05 * 270 ** (-1 / (4 + 8))
-    fixed = MDNRegressor(random_state=1, x_noise_std=level).fit(X, y)
+    fixed = MDNRegressor(random_state=1, x_noise_std=level, input_penalty=0.0).fit(X, y)
     assert auto.x_noise_std_ == 0.0 and fixed.x_noise_std_ == level
     assert auto.n_iter_ > fixed.n_iter_
     assert auto.validation_scores_[: fixed.n_iter_] == fixed.validation_scores_
@@ -991,7 +992,7 @@ def test_automatic_input_noise_goes_where_y_is_an_exact_function_of_x():
 
 STALLING = dict(
     n_components=K, hidden_layer_sizes=(16,), max_iter=300, n_iter_no_change=3, tol=1e-2,
-    random_state=0,
+    random_state=0, input_penalty=0.0,
 )
 
 
@@ -1028,9 +1029,11 @@ def test_verbose_reports_the_input_noise_choice_and_no_spurious_warning(data, ca
         model = MDNRegressor(**STALLING, verbose=True).fit(X, y)
     printed = capsys.readouterr().out
     assert model.n_iter_ < STALLING["max_iter"]
-    assert "Going on from the best weights without it." in printed
-    kept = "without input noise" if model.x_noise_std_ == 0.0 else "with input noise"
-    assert f"Kept the best weights {kept}" in printed
+    assert "Going on from the kept weights with input noise 0 and input penalty 0." in printed
+    assert (
+        f"Kept the weights of the stage with input noise {model.x_noise_std_:.4g} "
+        "and input penalty 0:" in printed
+    )
     assert printed.rstrip().endswith("on the validation rows.")
 
 
@@ -1240,9 +1243,12 @@ def test_several_networks_stop_calibrate_and_pickle_together(data):
     fits it; a pickled two-network model predicts the same; partial_fit
     trains both networks on."""
     X, y = data
-    # A numeric input noise: one stage, so the best score is the curve's
-    # maximum (with "auto", the kept stage's).
-    pair = fit_fast(X, y, n_networks=2, early_stopping=True, max_iter=600, x_noise_std=0.01)
+    # A numeric input noise and penalty: one stage, so the best score is
+    # the curve's maximum (with "auto", the kept stage's).
+    pair = fit_fast(
+        X, y, n_networks=2, early_stopping=True, max_iter=600, x_noise_std=0.01,
+        input_penalty=0.0,
+    )
     assert pair.best_validation_score_ == max(pair.validation_scores_)
     assert np.isfinite(pair.validation_scores_).all()
     assert pair.scale_factor_ > 1.0
@@ -1255,3 +1261,114 @@ def test_several_networks_stop_calibrate_and_pickle_together(data):
     assert pair.scale_factor_ == 1.0
     assert pair.predict_dist(X).means.shape == before.shape
     assert not np.array_equal(pair.predict_dist(X).means, before)
+
+
+# -- the input penalty --------------------------------------------------------------
+
+
+def sparse_data(n_rows=400, n_features=10, seed=0):
+    """y depends on the first two of ``n_features`` standard normal inputs."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, n_features))
+    return X, np.sin(2 * X[:, 0]) + X[:, 1] + 0.1 * rng.normal(size=n_rows)
+
+
+def input_norms(model):
+    """Norm of the first layer's weights leaving each input."""
+    return np.linalg.norm(model.model_.get_weights()[0], axis=1)
+
+
+SPARSE = dict(n_components=2, hidden_layer_sizes=(16,), random_state=0)
+
+
+def test_input_penalty_switches_irrelevant_inputs_off():
+    """The group-lasso penalty acts on each input's row of the first layer:
+    the weights leaving the eight irrelevant inputs go to (nearly) zero while
+    those of the two inputs y depends on stay, and the validation
+    log-likelihood is far higher than without the penalty, which uses every
+    input."""
+    X, y = sparse_data()
+    without = MDNRegressor(**SPARSE, input_penalty=0.0).fit(X, y)
+    with_penalty = MDNRegressor(**SPARSE, input_penalty=np.float32(30)).fit(X, y)
+    assert without.input_penalty_ == 0.0 and with_penalty.input_penalty_ == 30.0
+    relevant, irrelevant = input_norms(with_penalty)[:2], input_norms(with_penalty)[2:]
+    assert irrelevant.max() < 0.1 * relevant.min()
+    assert input_norms(without)[2:].min() > 0.3
+    assert with_penalty.best_validation_score_ > without.best_validation_score_ + 0.3
+
+
+@pytest.mark.parametrize("clearly_better", [False, True])
+def test_automatic_input_penalty_stages_keep_the_first_unless_clearly_beaten(
+    monkeypatch, clearly_better
+):
+    """input_penalty="auto" trains without the penalty until the validation
+    score stalls (exactly the fit with input_penalty=0), then goes on with
+    strength 30 for at least the stage's patience; that stage's weights are
+    kept only where the paired rule says they are clearly better."""
+    X, y = sparse_data()
+    monkeypatch.setattr(MDNRegressor, "_clearly_better", lambda *args: clearly_better)
+    params = SPARSE | dict(x_noise_std=0.0)
+    auto = MDNRegressor(**params).fit(X, y)
+    zero = MDNRegressor(**params, input_penalty=0.0).fit(X, y)
+    assert auto.validation_scores_[: zero.n_iter_] == zero.validation_scores_
+    # One more stage of at least 20 epochs and 500 steps (2 per epoch here).
+    assert auto.n_iter_ >= zero.n_iter_ + 250
+    if clearly_better:
+        assert auto.input_penalty_ == 30.0
+        assert auto.best_validation_score_ == max(auto.validation_scores_)
+    else:
+        assert auto.input_penalty_ == 0.0
+        assert auto.best_validation_score_ == zero.best_validation_score_
+        assert_array_equal(auto.predict_dist(X).means, zero.predict_dist(X).means)
+
+
+def test_automatic_input_penalty_is_chosen_by_the_validation_rows():
+    """Without monkeypatching: on data with eight irrelevant inputs the
+    validation rows keep a penalised stage, and its weights score higher on
+    new data than those of the fit without the penalty."""
+    X, y = sparse_data(seed=0)
+    X_test, y_test = sparse_data(n_rows=2000, seed=1)
+    auto = MDNRegressor(**SPARSE).fit(X, y)
+    zero = MDNRegressor(**SPARSE, input_penalty=0.0).fit(X, y)
+    assert auto.input_penalty_ > 0
+    assert auto.best_validation_score_ > zero.best_validation_score_
+    assert auto.score(X_test, y_test) > zero.score(X_test, y_test) + 0.2
+
+
+@pytest.mark.parametrize(
+    "case", ["one input", "no early stopping", "too few validation rows"]
+)
+def test_automatic_input_penalty_needs_inputs_to_choose_among_and_validation_rows(case):
+    """With one input there is nothing to switch off; without early stopping,
+    or with fewer than 20 validation rows, nothing to choose by: "auto" is
+    then exactly input_penalty=0."""
+    X, y = sparse_data(n_rows=150)
+    params = SPARSE | dict(max_iter=60)
+    if case == "one input":
+        X = X[:, :1]
+    elif case == "no early stopping":
+        params["early_stopping"] = False
+    else:
+        params["validation_fraction"] = 0.1  # 15 rows
+    auto = MDNRegressor(**params).fit(X, y)
+    zero = MDNRegressor(**params, input_penalty=0.0).fit(X, y)
+    assert auto.input_penalty_ == 0.0
+    assert auto.loss_curve_ == zero.loss_curve_
+    assert_array_equal(auto.predict_dist(X).means, zero.predict_dist(X).means)
+
+
+def test_input_penalty_in_a_grid_of_numpy_numbers():
+    """np.linspace / np.arange values in a grid are accepted and reported as
+    Python floats; a negative strength is refused by name."""
+    X, y = sparse_data(n_rows=120)
+    search = GridSearchCV(
+        MDNRegressor(**SPARSE, max_iter=20, x_noise_std=0.0),
+        {"input_penalty": list(np.linspace(0.0, 20.0, 2)) + [np.arange(3)[2]]},
+        cv=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert type(search.best_estimator_.input_penalty_) is float
+    with pytest.raises(ValueError, match="input_penalty"):
+        MDNRegressor(input_penalty=-1.0).fit(X, y)

@@ -199,6 +199,8 @@ def test_format_1_file_loads_unchanged_and_warm_starts():
     assert params["learning_rate_init"] == 1e-3 and params["solver"] == "adam"
     assert (params["beta_1"], params["beta_2"], params["epsilon"]) == (0.9, 0.999, 1e-8)
     assert params["shuffle"] is True
+    # Trained without the input penalty (format 7), and it goes on without.
+    assert params["input_penalty"] == 0.0 and model.input_penalty_ == 0.0
     assert model.n_iter_ == 20 and model.t_ == 5400
     assert model.score(X, y) == pytest.approx(-0.05166867226406338, rel=1e-12)
     model.set_params(warm_start=True, max_iter=3)
@@ -220,13 +222,14 @@ def _legacy_pickle_state(model):
 def test_pickle_from_before_scale_calibration_predicts_as_trained(fitted, tmp_path):
     """A pickle written before calibrate_scales existed has neither it nor
     scale_factor_ (nor, before "auto" input noise, x_noise_std_, nor, before
-    n_networks, that parameter and its field of the network spec): it
-    unpickles with the scales as trained, calibration off, the input noise it
-    used and one network, as an older file loads, and can be saved."""
+    n_networks, that parameter and its field of the network spec, nor the
+    input penalty): it unpickles with the scales as trained, calibration off,
+    the input noise it used, one network and no input penalty, as an older
+    file loads, and can be saved."""
     model, X, _ = fitted
     state = _legacy_pickle_state(model) | {"x_noise_std": 0.0}
     del state["calibrate_scales"], state["scale_factor_"], state["x_noise_std_"]
-    del state["n_networks"]
+    del state["n_networks"], state["input_penalty"], state["input_penalty_"]
     spec = pickle.loads(pickle.dumps(state["_spec"]))
     object.__delattr__(spec, "n_networks")
     state["_spec"] = spec
@@ -234,6 +237,7 @@ def test_pickle_from_before_scale_calibration_predicts_as_trained(fitted, tmp_pa
     old.__setstate__(state)
     assert old.get_params()["calibrate_scales"] is False and old.scale_factor_ == 1.0
     assert old.x_noise_std_ == 0.0
+    assert old.get_params()["input_penalty"] == 0.0 and old.input_penalty_ == 0.0
     assert old.get_params()["n_networks"] == 1 and old._spec == model._spec
     old.save(tmp_path / "old.skmdn")
     assert skmdn.load(tmp_path / "old.skmdn").scale_factor_ == 1.0
