@@ -117,3 +117,19 @@ def test_no_committed_figure_shadows_what_the_examples_draw():
     committed = {path.name for path in (ROOT / "docs").rglob("*.png")}
     assert written, "no figure names found in the examples"
     assert not written & committed
+
+
+def test_the_site_needs_no_network():
+    """No web fonts, and the search's worker shim is the site's own copy:
+    Material's offline plugin fetches it from unpkg.com unless a polyfill
+    named iframe-worker is configured, and without it search is hidden when
+    the site is opened from disk."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    assert config["theme"]["font"] is False
+    assert "offline" in config["plugins"]
+    polyfills = config["extra"]["polyfills"]
+    assert any("iframe-worker" in path for path in polyfills)
+    for path in polyfills:
+        assert "://" not in path and (ROOT / "docs" / path).is_file(), path
