@@ -1,7 +1,7 @@
 """skmdn: scikit-learn compatible Mixture Density Networks.
 
-``import skmdn`` is cheap: scikit-learn loads when ``MDNRegressor`` or
-``GaussianMixtureDistribution`` is first used, and Keras and TensorFlow only
+``import skmdn`` is cheap: scikit-learn loads when ``MDNRegressor``,
+``GaussianMixtureDistribution`` or ``ConformalMDN`` is first used, and Keras and TensorFlow only
 when a model is first fitted, used for prediction or unpickled.
 """
 
@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for type checkers and documentation tools; not run
+    from ._conformal import ConformalMDN
     from ._estimator import MDNRegressor, load
     from ._mixture import GaussianMixtureDistribution
 
@@ -16,12 +17,13 @@ from ._version import __version__
 
 # Public name -> private module that defines it, imported on first access.
 _LAZY = {
+    "ConformalMDN": "._conformal",
     "MDNRegressor": "._estimator",
     "GaussianMixtureDistribution": "._mixture",
     "load": "._estimator",
 }
 
-__all__ = ["GaussianMixtureDistribution", "MDNRegressor", "__version__", "load"]
+__all__ = ["ConformalMDN", "GaussianMixtureDistribution", "MDNRegressor", "__version__", "load"]
 
 
 def __getattr__(name):

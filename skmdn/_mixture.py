@@ -424,12 +424,13 @@ class GaussianMixtureDistribution:
                 "hdr is defined here for a single output; for several outputs use "
                 "interval() on each marginal, or sample()."
             )
-        maxima, _ = self.modes()
+        # (n_rows, n_modes), also for one output given as a column.
+        maxima = self.modes()[0].reshape(len(self), -1)
         blocks = self._blocks(self.n_components * _HDR_POINTS_PER_COMPONENT)
         pieces = _map_blocks(
             lambda rows: _highest_density_region(
                 self.weights[rows], self.means[rows, :, 0], self.scales[rows, :, 0],
-                maxima[rows], coverage,
+                maxima[rows], coverage=coverage,
             ),
             blocks,
         )
@@ -438,6 +439,47 @@ class GaussianMixtureDistribution:
         for rows, (piece, _) in zip(blocks, pieces):
             intervals[rows, : piece.shape[1]] = piece
         return intervals, np.concatenate([threshold for _, threshold in pieces])
+
+    def density_region(self, level):
+        """Each row's set of outputs whose density is at least ``level``.
+
+        ``{y : p(y) >= level}``, a union of intervals: ``hdr`` is this set
+        at the level that gives it a chosen mass; here the level is given
+        (a conformal threshold, for instance) and the mass is what it is.
+        Solved as ``hdr``'s crossings are. One output only.
+
+        Parameters
+        ----------
+        level : float or array-like of shape (n_rows,)
+            Positive density level(s), in the units of 1 / y.
+
+        Returns
+        -------
+        intervals : ndarray of shape (n_rows, n_intervals, 2)
+            Lower and upper ends of each row's intervals in increasing order,
+            padded with NaN; a row whose density never reaches its level has
+            none.
+        """
+        if not self._univariate and self.n_outputs > 1:
+            raise ValueError("density_region is defined here for a single output.")
+        level = np.broadcast_to(np.asarray(level, dtype=np.float64), (len(self),))
+        if not np.all(np.isfinite(level) & (level > 0)):
+            raise ValueError("level must be positive and finite.")
+        # (n_rows, n_modes), also for one output given as a column.
+        maxima = self.modes()[0].reshape(len(self), -1)
+        blocks = self._blocks(self.n_components * _HDR_POINTS_PER_COMPONENT)
+        pieces = _map_blocks(
+            lambda rows: _highest_density_region(
+                self.weights[rows], self.means[rows, :, 0], self.scales[rows, :, 0],
+                maxima[rows], level=level[rows],
+            )[0],
+            blocks,
+        )
+        width = max(piece.shape[1] for piece in pieces)
+        intervals = np.full((len(self), width, 2), np.nan)
+        for rows, piece in zip(blocks, pieces):
+            intervals[rows, : piece.shape[1]] = piece
+        return intervals
 
     # -- moments ------------------------------------------------------------------
 
@@ -728,10 +770,12 @@ def _solve_level(lower, upper, rising, level, weights, means, scales):
     return points, slope[:, 0], cdf[:, 0]
 
 
-def _highest_density_region(weights, means, scales, maxima, coverage):
+def _highest_density_region(weights, means, scales, maxima, coverage=None, level=None):
     """HDR of 1-D mixtures (n, K): intervals (n, n_intervals, 2) and thresholds (n,).
 
-    ``maxima`` (n, S) holds each row's local maxima (NaN where none). See
+    ``maxima`` (n, S) holds each row's local maxima (NaN where none). With
+    ``coverage``, the threshold is solved for that mass; with ``level`` (n,),
+    it is that density level, and the mass is what it is. See
     ``GaussianMixtureDistribution.hdr`` for the method.
     """
     n_rows, n_components = weights.shape
@@ -774,6 +818,27 @@ def _highest_density_region(weights, means, scales, maxima, coverage):
         spread = np.bincount(which, 1.0 / np.abs(slopes), minlength=rows.size)
         return coverage - mass, level**2 * spread
 
+    if level is None:
+        level = _coverage_level(density, cdf, peak, mass_shortfall, coverage)
+    which, rising, points, _, _ = crossings(np.arange(n_rows), level)
+    # The k-th rising crossing of a row starts its k-th interval; the k-th
+    # falling crossing ends it.
+    rank = np.zeros(which.size, dtype=np.intp)
+    for is_rising in (True, False):
+        chosen_rows = which[rising == is_rising]
+        rank[rising == is_rising] = np.arange(chosen_rows.size) - np.searchsorted(
+            chosen_rows, chosen_rows
+        )
+    n_intervals = int(rank.max()) + 1 if which.size else 0
+    intervals = np.full((n_rows, n_intervals, 2), np.nan)
+    intervals[which, rank, np.where(rising, 0, 1)] = points
+    return intervals, level
+
+
+def _coverage_level(density, cdf, peak, mass_shortfall, coverage):
+    """The density level whose superlevel set holds ``coverage`` of each
+    row's mass, from the grid's ``density`` and ``cdf`` (n, m)."""
+    n_rows = density.shape[0]
     # Start from the level whose mass on the grid (p linear in each cell) is
     # the coverage, then solve on the exact mass within a bracket that always
     # holds the answer: mass -> 1 far below every density, 0 at the peak.
@@ -797,20 +862,7 @@ def _highest_density_region(weights, means, scales, maxima, coverage):
         mass_shortfall, log_low, log_high, 0.5 * (grid_low + grid_high),
         np.full(n_rows, _ROOT_TOLERANCE), interpolate=False,
     )
-    level = np.exp(log_level)
-    which, rising, points, _, _ = crossings(np.arange(n_rows), level)
-    # The k-th rising crossing of a row starts its k-th interval; the k-th
-    # falling crossing ends it.
-    rank = np.zeros(which.size, dtype=np.intp)
-    for is_rising in (True, False):
-        chosen_rows = which[rising == is_rising]
-        rank[rising == is_rising] = np.arange(chosen_rows.size) - np.searchsorted(
-            chosen_rows, chosen_rows
-        )
-    n_intervals = int(rank.max()) + 1 if which.size else 0
-    intervals = np.full((n_rows, n_intervals, 2), np.nan)
-    intervals[which, rank, np.where(rising, 0, 1)] = points
-    return intervals, level
+    return np.exp(log_level)
 
 
 def _local_maxima(dist):

@@ -66,11 +66,15 @@ def test_api_reference_states_the_true_defaults():
             if parameter.value is not None and not parameter.name.startswith("*")
         }
 
-    rendered = documented("_estimator.MDNRegressor")
-    expected = skmdn.MDNRegressor().get_params()
-    assert set(rendered) == set(expected)
-    for name, text in rendered.items():
-        assert _literal(text) == expected[name], (name, text, expected[name])
+    for path, estimator in (
+        ("_estimator.MDNRegressor", skmdn.MDNRegressor()),
+        ("_conformal.ConformalMDN", skmdn.ConformalMDN()),
+    ):
+        rendered = documented(path)
+        expected = estimator.get_params()
+        assert set(rendered) == set(expected), path
+        for name, text in rendered.items():
+            assert _literal(text) == expected[name], (path, name, text, expected[name])
     callables = [
         (f"{module.__name__.split('.')[-1]}.{name}", member)
         for module in (datasets, metrics, plotting)
@@ -80,6 +84,7 @@ def test_api_reference_states_the_true_defaults():
         and member.__module__ == module.__name__
     ]
     for cls, path in ((skmdn.MDNRegressor, "_estimator.MDNRegressor"),
+                      (skmdn.ConformalMDN, "_conformal.ConformalMDN"),
                       (skmdn.GaussianMixtureDistribution, "_mixture.GaussianMixtureDistribution")):
         callables += [
             (f"{path}.{name}", member)
