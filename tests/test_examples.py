@@ -19,6 +19,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 FIGURES = {
     "plot_choose_n_components.py": ["choose_n_components.png"],
     "plot_compare_mlp.py": ["compare_mlp.png"],
+    "plot_conformal_sets.py": ["conformal_sets.png"],
     "plot_dataframe_intervals.py": ["dataframe_intervals.png"],
     "plot_inverse_problem.py": ["inverse_problem.png"],
     "plot_networks.py": ["networks.png"],
