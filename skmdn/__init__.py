@@ -1,8 +1,9 @@
 """skmdn: scikit-learn compatible Mixture Density Networks.
 
 ``import skmdn`` is cheap: scikit-learn loads when ``MDNRegressor``,
-``GaussianMixtureDistribution`` or ``ConformalMDN`` is first used, and Keras and TensorFlow only
-when a model is first fitted, used for prediction or unpickled.
+``GaussianMixtureDistribution`` or ``ConformalMDN`` is first used, and Keras
+and TensorFlow only when a model is first fitted, used for prediction or
+unpickled.
 """
 
 import importlib

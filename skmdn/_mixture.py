@@ -424,21 +424,7 @@ class GaussianMixtureDistribution:
                 "hdr is defined here for a single output; for several outputs use "
                 "interval() on each marginal, or sample()."
             )
-        # (n_rows, n_modes), also for one output given as a column.
-        maxima = self.modes()[0].reshape(len(self), -1)
-        blocks = self._blocks(self.n_components * _HDR_POINTS_PER_COMPONENT)
-        pieces = _map_blocks(
-            lambda rows: _highest_density_region(
-                self.weights[rows], self.means[rows, :, 0], self.scales[rows, :, 0],
-                maxima[rows], coverage=coverage,
-            ),
-            blocks,
-        )
-        width = max(piece[0].shape[1] for piece in pieces)
-        intervals = np.full((len(self), width, 2), np.nan)
-        for rows, (piece, _) in zip(blocks, pieces):
-            intervals[rows, : piece.shape[1]] = piece
-        return intervals, np.concatenate([threshold for _, threshold in pieces])
+        return self._superlevel_sets(coverage=coverage)
 
     def density_region(self, level):
         """Each row's set of outputs whose density is at least ``level``.
@@ -465,21 +451,28 @@ class GaussianMixtureDistribution:
         level = np.broadcast_to(np.asarray(level, dtype=np.float64), (len(self),))
         if not np.all(np.isfinite(level) & (level > 0)):
             raise ValueError("level must be positive and finite.")
+        return self._superlevel_sets(level=level)[0]
+
+    def _superlevel_sets(self, coverage=None, level=None):
+        """Intervals (n_rows, n_intervals, 2) and density levels (n_rows,) of
+        ``{y : p(y) >= level}``, the level solved for ``coverage`` or given
+        (one output; see ``hdr``)."""
         # (n_rows, n_modes), also for one output given as a column.
         maxima = self.modes()[0].reshape(len(self), -1)
         blocks = self._blocks(self.n_components * _HDR_POINTS_PER_COMPONENT)
         pieces = _map_blocks(
             lambda rows: _highest_density_region(
                 self.weights[rows], self.means[rows, :, 0], self.scales[rows, :, 0],
-                maxima[rows], level=level[rows],
-            )[0],
+                maxima[rows], coverage=coverage,
+                level=None if level is None else level[rows],
+            ),
             blocks,
         )
-        width = max(piece.shape[1] for piece in pieces)
+        width = max(piece[0].shape[1] for piece in pieces)
         intervals = np.full((len(self), width, 2), np.nan)
-        for rows, piece in zip(blocks, pieces):
+        for rows, (piece, _) in zip(blocks, pieces):
             intervals[rows, : piece.shape[1]] = piece
-        return intervals
+        return intervals, np.concatenate([levels for _, levels in pieces])
 
     # -- moments ------------------------------------------------------------------
 
