@@ -4,7 +4,7 @@ import math
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -108,6 +108,8 @@ class ConformalMDN(MetaEstimatorMixin, BaseEstimator):
         self.prefit = prefit
         self.random_state = random_state
 
+    # The inner estimator validates its own parameters when it is fitted.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit the model (unless ``prefit``) and calibrate the sets.
 
@@ -121,8 +123,9 @@ class ConformalMDN(MetaEstimatorMixin, BaseEstimator):
         -------
         self : ConformalMDN
         """
-        self._validate_params()
         y = np.asarray(y, dtype=np.float64)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity.")
         if self.prefit:
             if self.estimator is None:
                 raise ValueError("prefit=True needs a fitted estimator.")

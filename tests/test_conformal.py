@@ -230,3 +230,5 @@ def test_a_pipeline_and_bad_settings(spiral):
         ConformalMDN(calibration_fraction=0.01).fit(X[:10], y[:10])
     with pytest.raises(NotFittedError):
         ConformalMDN().predict_set(X[:2])
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        ConformalMDN(sets.estimator_, prefit=True).fit(X[:10], np.full(10, np.nan))
