@@ -42,8 +42,11 @@ __all__ = [
     "make_coverage_error_scorer",
     "make_neg_interval_width_scorer",
     "mean_crps",
+    "mean_energy_score",
+    "mean_interval_score",
     "mean_interval_width",
     "mean_log_likelihood",
+    "mean_pinball_loss",
     "neg_crps_scorer",
     "neg_pit_ks_scorer",
     "pit",
@@ -103,6 +106,89 @@ def mean_crps(y_true, y_dist, sample_weight=None):
     values = crps(y_true, y_dist)
     values = values.reshape(len(y_dist), -1).mean(axis=1)
     return float(np.average(values, weights=sample_weight))
+
+
+def mean_energy_score(y_true, y_dist, sample_weight=None, n_samples=1000, random_state=None):
+    """Mean energy score over rows (all outputs jointly); lower is better.
+
+    See ``GaussianMixtureDistribution.energy_score``: a Monte Carlo estimate
+    from ``n_samples`` draws per row; for one output it estimates the CRPS.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
+    y_dist : GaussianMixtureDistribution
+    sample_weight : array-like of shape (n_rows,), default=None
+    n_samples : int, default=1000
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    score : float
+        In the units of y.
+    """
+    values = y_dist.energy_score(y_true, n_samples=n_samples, random_state=random_state)
+    return float(np.average(values, weights=sample_weight))
+
+
+def mean_pinball_loss(y_true, y_dist, quantile=0.5, sample_weight=None):
+    """Mean pinball (quantile) loss of the distribution's ``quantile``-quantile.
+
+    ``(1{y < q} - quantile) (q - y)``, averaged over outputs and rows: the
+    loss that a quantile regressor minimises, so it compares skmdn's
+    quantiles with those of quantile regressors. Lower is better.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_rows,) or (n_rows, n_outputs)
+    y_dist : GaussianMixtureDistribution
+    quantile : float in (0, 1), default=0.5
+    sample_weight : array-like of shape (n_rows,), default=None
+
+    Returns
+    -------
+    loss : float
+        In the units of y.
+    """
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile must be in (0, 1); got {quantile!r}.")
+    predicted = np.asarray(y_dist.ppf([quantile]), dtype=np.float64)[:, 0]
+    y = np.asarray(y_true, dtype=np.float64).reshape(predicted.shape)
+    loss = (np.where(y < predicted, 1.0, 0.0) - quantile) * (predicted - y)
+    loss = loss.reshape(loss.shape[0], -1).mean(axis=1)
+    return float(np.average(loss, weights=sample_weight))
+
+
+def mean_interval_score(y_true, lower, upper, coverage, sample_weight=None):
+    """Mean interval score of central intervals meant to hold ``coverage``.
+
+    ``(u - l) + (2 / a) (l - y) 1{y < l} + (2 / a) (y - u) 1{y > u}`` with
+    ``a = 1 - coverage`` (Gneiting and Raftery, 2007): the width, plus a
+    penalty for every miss that grows with its distance; proper for the
+    ``a / 2`` and ``1 - a / 2`` quantiles. Averaged over outputs and rows;
+    lower is better.
+
+    Parameters
+    ----------
+    y_true, lower, upper : array-like of shape (n_rows,) or (n_rows, n_outputs)
+    coverage : float in (0, 1)
+    sample_weight : array-like of shape (n_rows,), default=None
+
+    Returns
+    -------
+    score : float
+        In the units of y.
+    """
+    _check_coverage(coverage)
+    y, lower, upper = (np.asarray(a, dtype=np.float64) for a in (y_true, lower, upper))
+    miss = 2.0 / (1.0 - coverage)
+    score = (
+        (upper - lower)
+        + miss * np.maximum(lower - y, 0.0)
+        + miss * np.maximum(y - upper, 0.0)
+    )
+    score = score.reshape(score.shape[0], -1).mean(axis=1)
+    return float(np.average(score, weights=sample_weight))
 
 
 def pit(y_true, y_dist):

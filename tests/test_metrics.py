@@ -164,6 +164,53 @@ def test_crps_matches_scoringrules():
         assert_allclose(result, expected, rtol=1e-10, atol=1e-12)
 
 
+def test_energy_score_matches_scoringrules_on_the_same_draws():
+    """The energy score of two outputs equals scoringrules' fair ensemble
+    estimator given the draws the method makes with the same seed."""
+    import scoringrules
+
+    weights, means, scales = random_mixtures(40, 3, n_outputs=2, seed=1)
+    dist = GaussianMixtureDistribution(weights, means, scales)
+    y = np.random.default_rng(0).normal(scale=2.0, size=(40, 2))
+    draws = dist.sample(300, random_state=0)
+    assert_allclose(
+        dist.energy_score(y, n_samples=300, random_state=0),
+        scoringrules.es_ensemble(y, draws, estimator="fair"),
+        rtol=1e-12,
+    )
+    assert metrics.mean_energy_score(y, dist, n_samples=300, random_state=0) == pytest.approx(
+        scoringrules.es_ensemble(y, draws, estimator="fair").mean(), rel=1e-12
+    )
+
+
+def test_energy_score_of_one_output_estimates_the_crps():
+    """For one output the energy score is the CRPS: the Monte Carlo estimate
+    averaged over 200 rows is within four standard errors of the closed
+    form."""
+    weights, means, scales = random_mixtures(200, 3, seed=4)
+    dist = GaussianMixtureDistribution(weights, means, scales)
+    y = np.random.default_rng(1).normal(scale=2.0, size=200)
+    difference = dist.energy_score(y, n_samples=500, random_state=2) - dist.crps(y)
+    assert abs(difference.mean()) < 4 * difference.std(ddof=1) / math.sqrt(200)
+    assert abs(difference.mean()) < 0.01 * dist.crps(y).mean()
+
+
+def test_pinball_loss_and_interval_score_match_scoringrules():
+    import scoringrules
+
+    weights, means, scales = random_mixtures(100, 3, seed=6)
+    dist = GaussianMixtureDistribution(weights, means, scales)
+    y = np.random.default_rng(3).normal(scale=2.0, size=100)
+    for level in (0.1, 0.5, 0.9):
+        expected = scoringrules.quantile_score(y, dist.ppf([level])[:, 0], level).mean()
+        assert metrics.mean_pinball_loss(y, dist, level) == pytest.approx(expected, rel=1e-12)
+    lower, upper = dist.interval(0.8)
+    expected = scoringrules.interval_score(y, lower, upper, 0.2).mean()
+    assert metrics.mean_interval_score(y, lower, upper, 0.8) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="quantile"):
+        metrics.mean_pinball_loss(y, dist, 1.0)
+
+
 def test_crps_multi_output_scores_each_marginal():
     """d > 1: (n, d), column j the 1-D CRPS of output j's marginal mixture."""
     weights, means, scales = random_mixtures(20, 3, n_outputs=3, seed=4)
