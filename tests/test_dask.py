@@ -1,0 +1,56 @@
+"""A grid search over MDNRegressor on a Dask cluster (joblib's dask backend,
+worker processes on this machine) finds what a serial search finds, and
+the workers keep TensorFlow loaded between searches."""
+
+import pickle
+import sys
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from skmdn import MDNRegressor
+from skmdn.datasets import make_spiral
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        host="127.0.0.1",
+    )
+    with Client(cluster) as client:
+        yield client
+    cluster.close()
+
+
+def search(n_jobs):
+    return GridSearchCV(
+        MDNRegressor(hidden_layer_sizes=(16,), max_iter=20, random_state=0),
+        {"n_components": np.arange(2, 4), "alpha": [1e-4, 1e-2]},
+        cv=2,
+        n_jobs=n_jobs,
+    )
+
+
+def test_dask_search_equals_the_serial_one_and_workers_stay_warm(client):
+    X, y = make_spiral(400, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        serial = search(1).fit(X, y)
+        with joblib.parallel_backend("dask"):
+            distributed = search(-1).fit(X, y)
+            # TensorFlow stays loaded in the workers for the next search.
+            assert all(client.run(lambda: "tensorflow" in sys.modules).values())
+            again = search(-1).fit(X, y)
+    for other in (distributed, again):
+        assert other.best_params_ == serial.best_params_
+        assert_array_equal(other.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"])
+    assert_array_equal(distributed.predict(X), serial.predict(X))
+    # What travels between processes is weights and numbers, not graphs.
+    assert len(pickle.dumps(distributed.best_estimator_)) < 50_000
