@@ -54,3 +54,28 @@ def test_dask_search_equals_the_serial_one_and_workers_stay_warm(client):
     assert_array_equal(distributed.predict(X), serial.predict(X))
     # What travels between processes is weights and numbers, not graphs.
     assert len(pickle.dumps(distributed.best_estimator_)) < 50_000
+
+
+def test_predictions_mapped_over_the_blocks_of_a_dask_array():
+    """predict, predict_quantiles and log_likelihood of a model mapped over
+    the row blocks of a dask array equal the in-memory results exactly: a
+    row's prediction does not depend on the rows predicted with it."""
+    import dask.array as da
+
+    X, y = make_spiral(3000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MDNRegressor(hidden_layer_sizes=(16,), max_iter=20, random_state=0).fit(X, y)
+    X_blocks = da.from_array(X, chunks=(700, 1))
+    y_blocks = da.from_array(y, chunks=700)
+    mode = X_blocks.map_blocks(model.predict, drop_axis=1, dtype=float).compute()
+    quantiles = X_blocks.map_blocks(
+        lambda block: model.predict_quantiles(block, [0.1, 0.9]), chunks=(700, 2), dtype=float
+    ).compute()
+    log_likelihood = da.map_blocks(
+        lambda Xb, yb: model.log_likelihood(Xb, yb), X_blocks, y_blocks[:, None],
+        drop_axis=1, dtype=float,
+    ).compute()
+    assert_array_equal(mode, model.predict(X))
+    assert_array_equal(quantiles, model.predict_quantiles(X, [0.1, 0.9]))
+    assert_array_equal(log_likelihood, model.log_likelihood(X, y))
