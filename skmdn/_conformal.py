@@ -154,8 +154,9 @@ class ConformalMDN(MetaEstimatorMixin, BaseEstimator):
         self.n_calibration_ = len(scores)
         # The ceil((n + 1) * coverage)-th smallest of n scores: with the new
         # row's score, exchangeable with them, it falls at or below that rank
-        # with probability at least coverage.
-        rank = math.ceil((self.n_calibration_ + 1) * self.coverage)
+        # with probability at least coverage. (The tolerance keeps 10 * 0.7,
+        # 7.000000000000001 in floating point, at rank 7.)
+        rank = math.ceil((self.n_calibration_ + 1) * self.coverage - 1e-9)
         self.threshold_ = (
             math.inf if rank > self.n_calibration_ else float(np.sort(scores)[rank - 1])
         )

@@ -198,6 +198,19 @@ def test_too_few_calibration_rows_give_the_whole_line(spiral, trained):
     assert sets.contains(X[:3], y[:3] + 100.0).all()
 
 
+def test_the_threshold_is_the_conformal_rank_of_the_scores(spiral, trained):
+    """With n calibration rows, the ceil((n + 1) * coverage)-th smallest
+    score -log p(y | x), computed here from the model's own log_likelihood:
+    the 7th of 9 at 0.7 (where 10 * 0.7 is 7.000000000000001 in floating
+    point) and the 91st of 100 at 0.9."""
+    X, y = spiral
+    for n_rows, coverage, rank in ((9, 0.7, 7), (100, 0.9, 91)):
+        rows = slice(1400, 1400 + n_rows)
+        scores = np.sort(-trained.estimator_.log_likelihood(X[rows], y[rows]))
+        sets = ConformalMDN(trained.estimator_, prefit=True, coverage=coverage)
+        assert sets.fit(X[rows], y[rows]).threshold_ == pytest.approx(scores[rank - 1], rel=1e-12)
+
+
 def test_several_outputs_have_membership_but_not_intervals():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(400, 2))
