@@ -181,6 +181,9 @@ def test_energy_score_matches_scoringrules_on_the_same_draws():
     assert metrics.mean_energy_score(y, dist, n_samples=300, random_state=0) == pytest.approx(
         scoringrules.es_ensemble(y, draws, estimator="fair").mean(), rel=1e-12
     )
+    # No rows: no scores, as the CRPS.
+    empty = GaussianMixtureDistribution(*random_mixtures(0, 3, n_outputs=2))
+    assert empty.energy_score(np.zeros((0, 2)), n_samples=10).shape == (0,)
 
 
 def test_energy_score_of_one_output_estimates_the_crps():
