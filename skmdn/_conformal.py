@@ -174,9 +174,8 @@ class ConformalMDN(MetaEstimatorMixin, BaseEstimator):
     def _quantiles(self, dist):
         if dist.n_outputs > 1:
             raise ValueError('method="cqr" needs one output; use method="hdr".')
-        tail = (1.0 - self.coverage) / 2.0
-        quantiles = np.asarray(dist.ppf([tail, 1.0 - tail])).reshape(len(dist), 2)
-        return quantiles[:, 0], quantiles[:, 1]
+        lower, upper = dist.interval(self.coverage)
+        return lower.reshape(-1), upper.reshape(-1)
 
     def predict(self, X):
         """The model's prediction (for an ``MDNRegressor``, the conditional mode)."""
