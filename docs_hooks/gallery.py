@@ -37,11 +37,18 @@ def _scripts():
     return sorted(EXAMPLES.glob("plot_*.py")) + [EXAMPLES / "quickstart.py"]
 
 
-def _key(script, max_iter):
-    digest = hashlib.sha256(script.read_bytes())
+def _source_digest():
+    """One digest of skmdn's source: a change to it reruns every example."""
+    digest = hashlib.sha256()
     for source in sorted((ROOT / "skmdn").rglob("*.py")):
         digest.update(source.relative_to(ROOT).as_posix().encode())
         digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _key(script, source_digest, max_iter):
+    digest = hashlib.sha256(script.read_bytes())
+    digest.update(source_digest.encode())
     digest.update(repr(max_iter).encode())
     return digest.hexdigest()[:16]
 
@@ -77,8 +84,9 @@ def on_pre_build(config):
     setting = os.environ.get("SKMDN_GALLERY_MAX_ITER")
     max_iter = int(setting) if setting else None
     _runs.clear()
+    source_digest = _source_digest()
     for script in _scripts():
-        folder = CACHE / script.stem / _key(script, max_iter)
+        folder = CACHE / script.stem / _key(script, source_digest, max_iter)
         if not folder.exists():
             print(f"INFO    -  Running examples/{script.name}", flush=True)
             _run(script, max_iter, folder)
