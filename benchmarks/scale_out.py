@@ -3,14 +3,16 @@
 The same ``GridSearchCV`` (``n_components`` in 2..5, 3 folds: 12 fits of
 ``MDNRegressor(max_iter=100)`` on 1,500 spiral rows) runs twice in a row
 on each backend: serially (``n_jobs=1``), with joblib's loky and threading
-backends (``n_jobs=2``), and on a Dask ``LocalCluster`` of two worker
-processes (joblib's dask backend; ``pip install "dask[distributed]"``).
+backends (``n_jobs=2``), on a Dask ``LocalCluster`` of two worker
+processes (joblib's dask backend; ``pip install "dask[distributed]"``) and
+on a local Ray instance with two CPUs (``ray.util.joblib``; ``pip install
+ray``).
 The first search on a backend pays its start-up (worker processes, their
 TensorFlow import and graph tracing); the second shows what a warm backend
 costs. Printed: seconds per search, the speed-up against the serial
 search, whether the best parameters and scores equal the serial ones, and
 the pickled size of the best estimator (what travels between processes).
-The cluster's own start-up is timed apart.
+The cluster's and Ray's own start-up are timed apart.
 
 Run: ``python benchmarks/scale_out.py``.
 """
@@ -81,6 +83,23 @@ def main():
         rows.append(("dask, 2 worker processes", times, fitted))
         client.close()
         cluster.close()
+    try:
+        import ray
+        from ray.util.joblib import register_ray
+    except ImportError:
+        print("ray is not importable: its row is left out")
+    else:
+        started = time.perf_counter()
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        register_ray()
+        print(f"Ray start: {time.perf_counter() - started:.1f} s")
+        with joblib.parallel_backend("ray"):
+            times, fitted = [], None
+            for _ in range(2):
+                seconds, fitted = timed(-1, X, y)
+                times.append(seconds)
+        rows.append(("ray, 2 CPUs", times, fitted))
+        ray.shutdown()
     print(f"\n{'backend':<28}{'1st search':>11}{'2nd search':>11}{'2nd vs serial':>15}{'same result':>13}")
     for name, times, fitted in rows:
         same = fitted.best_params_ == reference.best_params_ and np.array_equal(

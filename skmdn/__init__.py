@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # for type checkers and documentation tools; not run
     from ._conformal import ConformalMDN
     from ._estimator import MDNRegressor, load
     from ._mixture import GaussianMixtureDistribution
+    from ._scaling import Scaling
 
 from ._version import __version__
 
@@ -21,10 +22,18 @@ _LAZY = {
     "ConformalMDN": "._conformal",
     "MDNRegressor": "._estimator",
     "GaussianMixtureDistribution": "._mixture",
+    "Scaling": "._scaling",
     "load": "._estimator",
 }
 
-__all__ = ["ConformalMDN", "GaussianMixtureDistribution", "MDNRegressor", "__version__", "load"]
+__all__ = [
+    "ConformalMDN",
+    "GaussianMixtureDistribution",
+    "MDNRegressor",
+    "Scaling",
+    "__version__",
+    "load",
+]
 
 
 def __getattr__(name):

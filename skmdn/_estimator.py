@@ -1,5 +1,6 @@
 """MDNRegressor: the scikit-learn estimator around the Keras mixture density network."""
 
+import dataclasses
 import math
 import os
 import signal
@@ -553,7 +554,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, scaling=None):
         """Update the model with one epoch over (X, y), for data in chunks.
 
         As MLPRegressor's: the first call initialises the model, later calls
@@ -561,23 +562,28 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Consecutive calls are one run: the step size (lowered by
         ``learning_rate="adaptive"``), the best training loss and the count
         of epochs without improvement by ``tol`` carry from call to call.
-        The standardisation of X and y is fixed from the first chunk, so
-        make that chunk representative (shuffle the data) or standardise the
-        data yourself beforehand.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
+        scaling : Scaling, default=None
+            The standardisation of X and y for the whole data, e.g.
+            ``Scaling.from_blocks`` of all the chunks. The first call fixes
+            the standardisation; without ``scaling`` it is the first
+            chunk's, which represents all the data only if that chunk does.
+            Later calls may pass the same scaling again (as
+            ``dask_ml.wrappers.Incremental`` does), not another one. See
+            the User Guide's "Scaling out" page.
 
         Returns
         -------
         self : MDNRegressor
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True, scaling=scaling)
 
-    def _fit(self, X, y, sample_weight, incremental):
+    def _fit(self, X, y, sample_weight, incremental, scaling=None):
         from . import _network
 
         resume = (self.warm_start or incremental) and hasattr(self, "model_")
@@ -594,7 +600,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             # numpy array) are gone by the time training starts: it holds
             # the tensors.
             data, validation, weight_scale = self._training_tensors(
-                _network, X, y, sample_weight, rng, resume, incremental
+                _network, X, y, sample_weight, rng, resume, incremental, scaling
             )
             interrupted = self._train(
                 _network, data, validation, rng, resume, incremental, weight_scale
@@ -616,11 +622,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             raise KeyboardInterrupt
         return self
 
-    def _training_tensors(self, _network, X, y, sample_weight, rng, resume, incremental):
-        """Validate the data, fit the scaling and build the model unless
-        resuming; return the (X, y, sample_weight) tensors for training and
-        for validation (empty without early stopping), standardised, and the
-        power of two the weights were divided by."""
+    def _training_tensors(
+        self, _network, X, y, sample_weight, rng, resume, incremental, scaling=None
+    ):
+        """Validate the data, fit the scaling (or take ``scaling``) and build
+        the model unless resuming; return the (X, y, sample_weight) tensors
+        for training and for validation (empty without early stopping),
+        standardised, and the power of two the weights were divided by."""
         # float32 input stays float32: the network trains in float32 anyway,
         # and a float64 copy of a large X would double the memory.
         X, y = validate_data(
@@ -647,12 +655,19 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         largest = sample_weight.max()
         weight_scale = 1.0 if 2.0**-32 <= largest <= 2.0**32 else 2.0 ** float(np.frexp(largest)[1])
         sample_weight = (sample_weight / weight_scale).astype(X.dtype, copy=False)
+        if scaling is not None:
+            self._check_given_scaling(scaling, y_2d, resume)
         if resume:
             self._check_continuation(y_2d, incremental)
         else:
             self.n_outputs_ = y_2d.shape[1]
             self._y_is_1d = y.ndim == 1
-            scaling = Scaling.fit(X, y_2d, sample_weight, self.min_scale)
+            if scaling is None:
+                scaling = Scaling.fit(X, y_2d, sample_weight, self.min_scale)
+            elif self.min_scale != "auto":
+                scaling = dataclasses.replace(
+                    scaling, min_scale=np.full(self.n_outputs_, float(self.min_scale))
+                )
             self.x_mean_, self.x_scale_ = scaling.x_mean, scaling.x_scale
             self.y_mean_, self.y_scale_ = scaling.y_mean, scaling.y_scale
             self.min_scale_ = scaling.min_scale
@@ -702,6 +717,34 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     def _scaling(self):
         """The fitted standardisation of X and y (see ``_scaling.Scaling``)."""
         return Scaling(self.x_mean_, self.x_scale_, self.y_mean_, self.y_scale_, self.min_scale_)
+
+    def _check_given_scaling(self, scaling, y_2d, resume):
+        """``partial_fit``'s ``scaling`` must fit the data, and a continued
+        model must have been started with it."""
+        if not isinstance(scaling, Scaling):
+            raise TypeError(
+                "scaling must be a skmdn.Scaling (e.g. Scaling.from_blocks(...)); "
+                f"got {type(scaling).__name__}."
+            )
+        if scaling.x_mean.size != self.n_features_in_ or scaling.y_mean.size != y_2d.shape[1]:
+            raise ValueError(
+                f"scaling is for {scaling.x_mean.size} features and "
+                f"{scaling.y_mean.size} output(s); the data have {self.n_features_in_} "
+                f"and {y_2d.shape[1]}."
+            )
+        if resume:
+            fitted = self._scaling
+            floor_given = self.min_scale == "auto"
+            if not all(
+                np.array_equal(getattr(scaling, name), getattr(fitted, name))
+                for name in ("x_mean", "x_scale", "y_mean", "y_scale")
+                + (("min_scale",) if floor_given else ())
+            ):
+                raise ValueError(
+                    "scaling differs from the standardisation this model was "
+                    "started with; pass the same scaling on every partial_fit "
+                    "call, or start a new model."
+                )
 
     def _check_continuation(self, y_2d, incremental):
         """A warm start or partial_fit must continue the same model."""

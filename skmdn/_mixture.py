@@ -300,24 +300,33 @@ class GaussianMixtureDistribution:
         Journal of the Royal Meteorological Society, 132(621C).
         """
         y = self._observations(y)
-        n_rows, n_components, n_outputs = self.means.shape
-        # _map_blocks runs one block per core at once: the budget is shared.
-        per_row = n_components * n_components * n_outputs * (os.cpu_count() or 1)
-        size = max(1, _CRPS_BLOCK_ELEMENTS // per_row)
 
         def block_crps(rows):
             w, m, s = self.weights[rows], self.means[rows], self.scales[rows]
             to_observation = np.einsum("nk,nkd->nd", w, _crps_term(m - y[rows, None, :], s))
-            between = _crps_term(
-                m[:, :, None, :] - m[:, None, :, :],
-                np.sqrt(s[:, :, None, :] ** 2 + s[:, None, :, :] ** 2),
-            )
-            spread = np.einsum("nk,nj,nkjd->nd", w, w, between)
-            return to_observation - 0.5 * spread
+            return to_observation - 0.5 * _spread(w, m, s)
 
-        # One (empty) block for zero rows, so that the result keeps its shape.
-        blocks = [slice(start, start + size) for start in range(0, max(n_rows, 1), size)]
-        return self._as_output(np.concatenate(_map_blocks(block_crps, blocks)))
+        return self._as_output(np.concatenate(_map_blocks(block_crps, self._crps_blocks())))
+
+    def _mean_absolute_difference(self):
+        """E|X - X'| per row and output, X and X' independent draws (the
+        CRPS's second term), of shape (n_rows, n_outputs)."""
+        return np.concatenate(
+            _map_blocks(
+                lambda rows: _spread(self.weights[rows], self.means[rows], self.scales[rows]),
+                self._crps_blocks(),
+            )
+        )
+
+    def _crps_blocks(self):
+        """Row blocks for the CRPS's pairs of components, whose memory stays
+        a few tens of megabytes; one (empty) block for zero rows, so that
+        results keep their shape."""
+        n_rows, n_components, n_outputs = self.means.shape
+        # _map_blocks runs one block per core at once: the budget is shared.
+        per_row = n_components * n_components * n_outputs * (os.cpu_count() or 1)
+        size = max(1, _CRPS_BLOCK_ELEMENTS // per_row)
+        return [slice(start, start + size) for start in range(0, max(n_rows, 1), size)]
 
     def energy_score(self, y, n_samples=1000, random_state=None):
         """Energy score of one observation per row, the multivariate CRPS.
@@ -671,6 +680,49 @@ class GaussianMixtureDistribution:
         from ._tfp import tfp_mixture
 
         return tfp_mixture(self.weights, self.means, self.scales, self._univariate)
+
+    def to_skpro(self, index=None, columns=None):
+        """The same mixtures as an skpro distribution (``pip install skpro``).
+
+        skpro's distributions describe each output's marginal per row, as
+        this class's ``cdf``, ``ppf`` and ``var`` do; the joint density of
+        several outputs (``log_prob``) has no skpro counterpart.
+
+        Parameters
+        ----------
+        index : pandas.Index, default=None
+            The rows' labels (default ``RangeIndex``).
+        columns : pandas.Index, default=None
+            The outputs' labels (default ``RangeIndex``).
+
+        Returns
+        -------
+        distribution : skmdn.skpro.NormalMixture
+            skpro's ``NormalMixture`` (a subclass with the exact CRPS) with
+            per-row weights, means and scales, shape ``(n_rows, n_outputs)``.
+        """
+        try:
+            import skpro  # noqa: F401
+        except ImportError as error:
+            raise ImportError(
+                "to_skpro() needs skpro: python -m pip install skpro "
+                "(it needs pandas < 3.1; see skmdn's documentation, 'skpro')."
+            ) from error
+        from .skpro import NormalMixture
+
+        return NormalMixture(
+            pi=self.weights, mu=self.means, sigma=self.scales, index=index, columns=columns
+        )
+
+
+def _spread(w, m, s):
+    """E|X - X'| of mixtures with weights (n, K), means and scales (n, K, d):
+    a sum over pairs of components of E|N(m_k - m_j, s_k^2 + s_j^2)|."""
+    between = _crps_term(
+        m[:, :, None, :] - m[:, None, :, :],
+        np.sqrt(s[:, :, None, :] ** 2 + s[:, None, :, :] ** 2),
+    )
+    return np.einsum("nk,nj,nkjd->nd", w, w, between)
 
 
 def _crps_term(difference, scale):

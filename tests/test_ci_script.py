@@ -17,12 +17,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# What CI must run, in order: pip upgraded, then the README's test command and
-# its docs command, each split at "&&" (see test_steps_are_the_readme_commands).
+# What CI must run, in order: pip upgraded, then the README's test commands
+# (the main suite; the skpro adapter's in its own environment) and its docs
+# command, each split at "&&" (see test_steps_are_the_readme_commands).
 STEPS = [
     "python -m pip install --upgrade pip",
     "python -m pip install .[test]",
     "python -m pytest",
+    "python -m venv .venv-skpro",
+    ".venv-skpro/bin/python -m pip install .[skpro] pytest>=9.0",
+    ".venv-skpro/bin/python -m pytest tests_skpro",
     "python -m pip install .[docs]",
     "NO_MKDOCS_2_WARNING=1 mkdocs build --strict",
 ]
@@ -42,11 +46,13 @@ def _run_ci(tmp_path, fail=None):
     shutil.copy2(ROOT / ".ci" / "run", repo / ".ci" / "run")  # keeps the mode bits
     stubs = tmp_path / "bin"
     stubs.mkdir()
-    for name, prefix in [
-        ("python", ""),
-        ("mkdocs", "NO_MKDOCS_2_WARNING=${NO_MKDOCS_2_WARNING:-unset} "),
+    # The skpro environment's python, which `python -m venv` would create.
+    (repo / ".venv-skpro" / "bin").mkdir(parents=True)
+    for path, name, prefix in [
+        (stubs / "python", "python", ""),
+        (stubs / "mkdocs", "mkdocs", "NO_MKDOCS_2_WARNING=${NO_MKDOCS_2_WARNING:-unset} "),
+        (repo / ".venv-skpro" / "bin" / "python", ".venv-skpro/bin/python", ""),
     ]:
-        path = stubs / name
         path.write_text(_STUB.format(name=name, prefix=prefix))
         path.chmod(path.stat().st_mode | stat.S_IXUSR)
     log = tmp_path / "log.txt"
@@ -95,6 +101,8 @@ def test_steps_are_the_readme_commands():
     commands = []
     for command in [
         'python -m pip install ".[test]" && python -m pytest',
+        'python -m venv .venv-skpro && .venv-skpro/bin/python -m pip install ".[skpro]" '
+        '"pytest>=9.0" && .venv-skpro/bin/python -m pytest tests_skpro',
         'python -m pip install ".[docs]" && NO_MKDOCS_2_WARNING=1 mkdocs build --strict',
     ]:
         assert re.search(rf"^{re.escape(command)}$", readme, flags=re.MULTILINE), command

@@ -1,6 +1,8 @@
-"""A grid search over MDNRegressor on a Dask cluster (joblib's dask backend,
-worker processes on this machine) finds what a serial search finds, and
-the workers keep TensorFlow loaded between searches."""
+"""MDNRegressor on a Dask cluster of worker processes on this machine: a
+grid search under joblib's dask backend finds what a serial search finds
+(and the workers keep TensorFlow loaded between searches), training block
+by block from a dask array equals partial_fit in memory, and predictions
+mapped over blocks equal the in-memory ones."""
 
 import pickle
 import sys
@@ -9,12 +11,12 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
-from numpy.testing import assert_array_equal
+from distributed import Client, LocalCluster, get_task_stream
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-from skmdn import MDNRegressor
+from skmdn import MDNRegressor, Scaling
 from skmdn.datasets import make_spiral
 
 
@@ -79,3 +81,34 @@ def test_predictions_mapped_over_the_blocks_of_a_dask_array():
     assert_array_equal(mode, model.predict(X))
     assert_array_equal(quantiles, model.predict_quantiles(X, [0.1, 0.9]))
     assert_array_equal(log_likelihood, model.log_likelihood(X, y))
+
+
+def test_out_of_core_fit_on_the_cluster_equals_partial_fit_in_memory(client):
+    """Training block by block from a dask array on the cluster: the scaling
+    from one pass over the blocks is the whole data's (numpy), and
+    dask-ml's Incremental, running partial_fit in the workers, trains
+    exactly as partial_fit on the same blocks in this process."""
+    import dask.array as da
+    from dask_ml.wrappers import Incremental
+
+    X, y = make_spiral(2000, random_state=1)
+    X_blocks = da.from_array(X, chunks=(500, 1))
+    y_blocks = da.from_array(y, chunks=500)
+    scaling = Scaling.from_blocks(zip(X_blocks.blocks, y_blocks.blocks))
+    assert_allclose(scaling.x_mean, X.mean(axis=0), rtol=1e-12)
+    assert_allclose(scaling.y_scale, [y.std()], rtol=1e-12)
+    settings = dict(hidden_layer_sizes=(16,), random_state=0)
+    incremental = Incremental(MDNRegressor(**settings), shuffle_blocks=False)
+    with get_task_stream(client) as tasks:
+        incremental.fit(X_blocks, y_blocks, scaling=scaling)
+        incremental.partial_fit(X_blocks, y_blocks, scaling=scaling)
+    # The partial_fit calls ran as tasks in the cluster's workers.
+    assert sum(str(task["key"]).startswith("('fit-") for task in tasks.data) >= 8
+    assert incremental.estimator_.n_iter_ == 8
+    local = MDNRegressor(**settings)
+    for _ in range(2):
+        for rows in np.array_split(np.arange(2000), 4):
+            local.partial_fit(X[rows], y[rows], scaling=scaling)
+    assert_array_equal(incremental.estimator_.x_mean_, scaling.x_mean)
+    assert_array_equal(incremental.estimator_.predict(X), local.predict(X))
+    assert_array_equal(incremental.predict(X_blocks).compute(), local.predict(X))

@@ -860,3 +860,14 @@ def test_event_shape_and_pit_per_output():
         multi.pit(y[:5])
     with pytest.raises(ValueError, match="does not fit 6 rows of a 2-output"):
         multi.pit(y[:, :1])
+
+
+def test_to_skpro_without_skpro_says_how_to_install_it(monkeypatch):
+    """skpro is optional (tests_skpro/ tests the conversion itself): without
+    it, to_skpro() raises an ImportError that names the install command."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "skpro", None)
+    distribution = GaussianMixtureDistribution([[1.0]], [[0.0]], [[1.0]])
+    with pytest.raises(ImportError, match="pip install skpro"):
+        distribution.to_skpro()

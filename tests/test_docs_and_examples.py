@@ -85,6 +85,7 @@ def test_api_reference_states_the_true_defaults():
     ]
     for cls, path in ((skmdn.MDNRegressor, "_estimator.MDNRegressor"),
                       (skmdn.ConformalMDN, "_conformal.ConformalMDN"),
+                      (skmdn.Scaling, "_scaling.Scaling"),
                       (skmdn.GaussianMixtureDistribution, "_mixture.GaussianMixtureDistribution")):
         callables += [
             (f"{path}.{name}", member)

@@ -31,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler, scale
 from sklearn.utils.estimator_checks import _regression_dataset
 
-from skmdn import GaussianMixtureDistribution, MDNRegressor
+from skmdn import GaussianMixtureDistribution, MDNRegressor, Scaling
 
 N_ROWS = 200
 K = 3
@@ -711,10 +711,13 @@ def test_import_does_not_load_tensorflow():
         """
         import sys
         import skmdn
-        from skmdn import MDNRegressor, GaussianMixtureDistribution
+        from skmdn import MDNRegressor, GaussianMixtureDistribution, ConformalMDN, Scaling
         from skmdn.datasets import make_spiral
         assert "tensorflow" not in sys.modules, "tensorflow imported"
         assert "keras" not in sys.modules, "keras imported"
+        # Optional integrations load only when a user imports them.
+        for extra in ("dask", "distributed", "dask_ml", "ray", "mapie", "skpro"):
+            assert extra not in sys.modules, extra + " imported"
         """,
         env=clean_env(),
     )
@@ -900,6 +903,53 @@ def test_partial_fit_rejects_another_feature_count(data):
     model = MDNRegressor(**FAST).partial_fit(X, y)
     with pytest.raises(ValueError, match="features"):
         model.partial_fit(X[:, :2], y)
+
+
+def test_partial_fit_with_the_whole_datas_scaling(data):
+    """partial_fit(scaling=...) standardises with the given statistics, not
+    the first chunk's: Scaling.from_blocks of the chunks gives the whole
+    data's means and scales (numpy), and a model started with another
+    model's scaling trains bit for bit as that model did."""
+    X, y = data
+    chunks = np.array_split(np.arange(N_ROWS), 4)
+    scaling = Scaling.from_blocks((X[rows], y[rows]) for rows in chunks)
+    model = MDNRegressor(**FAST)
+    for rows in chunks:
+        model.partial_fit(X[rows], y[rows], scaling=scaling)
+    assert_allclose(model.x_mean_, X.mean(axis=0), rtol=1e-12)
+    assert_allclose(model.y_scale_, [y.std()], rtol=1e-12)
+    first_chunk = MDNRegressor(**FAST).partial_fit(X[chunks[0]], y[chunks[0]])
+    assert_allclose(first_chunk.x_mean_, X[chunks[0]].mean(axis=0), rtol=1e-12)
+    assert not np.allclose(first_chunk.x_mean_, model.x_mean_)
+    # The given scaling is the model's standardisation exactly.
+    again = MDNRegressor(**FAST).partial_fit(X[chunks[0]], y[chunks[0]], scaling=first_chunk._scaling)
+    assert_array_equal(again.predict_dist(X).means, first_chunk.predict_dist(X).means)
+    # A numeric min_scale replaces the scaling's automatic floor.
+    floored = MDNRegressor(**FAST, min_scale=0.5).partial_fit(X, y, scaling=scaling)
+    assert_array_equal(floored.min_scale_, [0.5])
+    floored.partial_fit(X, y, scaling=scaling)
+
+
+def test_partial_fit_names_a_scaling_that_does_not_fit(data):
+    """A scaling of another type, for other columns, or other than the one a
+    model was started with, is refused before training, and the model is
+    left as it was."""
+    X, y = data
+    scaling = Scaling.from_blocks([(X, y)])
+    with pytest.raises(TypeError, match="skmdn.Scaling"):
+        MDNRegressor(**FAST).partial_fit(X, y, scaling={"x_mean": X.mean(axis=0)})
+    with pytest.raises(ValueError, match="scaling is for 3 features and 1 output"):
+        MDNRegressor(**FAST).partial_fit(X[:, :2], y, scaling=scaling)
+    model = MDNRegressor(**FAST).partial_fit(X[:100], y[:100], scaling=scaling)
+    model.partial_fit(X[100:], y[100:], scaling=Scaling.from_blocks([(X, y)]))
+    weights = [w.copy() for w in model.model_.get_weights()]
+    n_iter = model.n_iter_
+    other = Scaling.from_blocks([(X[:100], y[:100])])
+    with pytest.raises(ValueError, match="scaling differs from the standardisation"):
+        model.partial_fit(X, y, scaling=other)
+    assert model.n_iter_ == n_iter
+    for before, after in zip(weights, model.model_.get_weights()):
+        assert_array_equal(before, after)
 
 
 def test_adaptive_learning_rate_lowers_the_step_instead_of_stopping(data):

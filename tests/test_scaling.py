@@ -65,3 +65,83 @@ def test_mixtures_in_original_units_and_the_log_jacobian(n_outputs):
         log_density(scaling.standardise_y(y), means, scales) - scaling.log_jacobian,
         rtol=1e-10,
     )
+
+
+# -- Scaling.from_blocks: the whole data's standardisation, one block at a time ------------
+
+
+def blocks_of(arrays, edges):
+    return [tuple(part[start:stop] for part in arrays) for start, stop in zip(edges[:-1], edges[1:])]
+
+
+def test_scaling_from_blocks_equals_numpy_on_the_whole_data():
+    """Weighted means and standard deviations combined over uneven blocks
+    equal numpy's of the concatenated data (weights as repeats); a constant
+    column stays exact and unscaled; the floor follows y's resolution across
+    blocks (the smallest gap is between values in different blocks)."""
+    rng = np.random.default_rng(3)
+    n = 997
+    X = rng.normal([1e4, -3.0, 0.0], [1.0, 50.0, 1e-3], size=(n, 3))
+    X = np.column_stack([X, np.full(n, 1e6 + 0.1)])
+    y = np.round(rng.normal(10.0, [2.0, 0.1], size=(n, 2)), 1)
+    y[: n // 2, 1] = np.round(y[: n // 2, 1])  # coarser resolution in the first blocks
+    weights = rng.integers(0, 4, n).astype(float)
+    scaling = Scaling.from_blocks(blocks_of((X, y, weights), [0, 1, 300, 301, 700, n]))
+    repeated = np.repeat(np.column_stack([X, y]), weights.astype(int), axis=0)
+    assert_allclose(scaling.x_mean[:3], repeated[:, :3].mean(axis=0), rtol=1e-12)
+    assert_allclose(scaling.x_scale[:3], repeated[:, :3].std(axis=0), rtol=1e-9)
+    assert scaling.x_mean[3] == 1e6 + 0.1 and scaling.x_scale[3] == 1.0
+    assert_allclose(scaling.y_mean, repeated[:, 4:].mean(axis=0), rtol=1e-12)
+    assert_allclose(scaling.y_scale, repeated[:, 4:].std(axis=0), rtol=1e-9)
+    kept = np.unique(repeated[:, 4:], axis=0)
+    gaps = [np.diff(np.unique(kept[:, i])).min() for i in range(2)]
+    expected = np.maximum(1e-3 * repeated[:, 4:].std(axis=0), np.array(gaps) / np.sqrt(2 * np.pi))
+    assert_allclose(scaling.min_scale, expected, rtol=1e-9)
+    # And the same as the in-memory fit of the estimator.
+    whole = Scaling.fit(X, y, weights, min_scale="auto")
+    for name in ("x_mean", "x_scale", "y_mean", "y_scale", "min_scale"):
+        assert_allclose(getattr(scaling, name), getattr(whole, name), rtol=1e-9)
+
+
+def test_scaling_from_blocks_of_continuous_y_beyond_the_tracked_values(monkeypatch):
+    """Past the tracked number of distinct values, the floor is 1e-3 standard
+    deviations for continuous y, as the in-memory fit's."""
+    monkeypatch.setattr(_scaling, "_MAX_TRACKED_VALUES", 50)
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(400, 2)), rng.normal(size=400)
+    scaling = Scaling.from_blocks(blocks_of((X, y), [0, 100, 200, 300, 400]))
+    assert_allclose(scaling.min_scale, 1e-3 * y.std(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "blocks, message",
+    [
+        ([], "positive sample_weight"),
+        ([(np.ones((3, 2)), np.ones(3), np.zeros(3))], "positive sample_weight"),
+        ([np.ones((3, 2))], r"\(X, y\) or"),
+        ([(np.ones((3, 2)), np.ones(3)), (np.ones((3, 3)), np.ones(3))], "Every block must have 2 features"),
+        ([(np.ones((3, 2)), np.ones(3)), (np.ones((3, 2)), np.ones((3, 2)))], "and 1 output"),
+        ([(np.array([[1.0, np.nan]]), np.ones(1))], "NaN"),
+        ([(np.ones((3, 2)), np.ones(3), -np.ones(3))], "Negative values"),
+    ],
+)
+def test_scaling_from_blocks_names_bad_input(blocks, message):
+    with pytest.raises(ValueError, match=message):
+        Scaling.from_blocks(blocks)
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"x_scale": [0.0]}, "x_scale must be positive"),
+        ({"min_scale": [-1.0]}, "min_scale must be positive"),
+        ({"y_mean": [np.inf]}, "y_mean must be a 1-D array of finite"),
+        ({"x_mean": [[0.0]]}, "x_mean must be a 1-D array"),
+        ({"x_scale": [1.0, 1.0]}, "x_mean and x_scale"),
+        ({"min_scale": [1.0, 1.0]}, "y_mean, y_scale and min_scale"),
+    ],
+)
+def test_scaling_checks_statistics_given_by_hand(fields, message):
+    given = {"x_mean": [0.0], "x_scale": [1.0], "y_mean": [0.0], "y_scale": [1.0], "min_scale": [0.1]}
+    with pytest.raises(ValueError, match=message):
+        Scaling(**(given | fields))
