@@ -44,6 +44,9 @@ class NormalMixture(_SkproNormalMixture):
     2.169
     """
 
+    def __init__(self, pi, mu, sigma, index=None, columns=None):
+        super().__init__(pi, mu, sigma, index=index, columns=columns)
+
     def _energy_self(self):
         from ._mixture import GaussianMixtureDistribution
 
