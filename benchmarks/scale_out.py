@@ -40,10 +40,14 @@ def search(n_jobs):
     )
 
 
-def timed(n_jobs, X, y):
-    started = time.perf_counter()
-    fitted = search(n_jobs).fit(X, y)
-    return time.perf_counter() - started, fitted
+def twice(n_jobs, X, y):
+    """Seconds of two searches in a row, and the second search."""
+    times, fitted = [], None
+    for _ in range(2):
+        started = time.perf_counter()
+        fitted = search(n_jobs).fit(X, y)
+        times.append(time.perf_counter() - started)
+    return times, fitted
 
 
 def main():
@@ -51,18 +55,11 @@ def main():
     X, y = make_spiral(1500, random_state=0)
     print(f"machine: {os.cpu_count()} cores; 12 fits per search")
     rows = []
-    serial_times, reference = [], None
-    for _ in range(2):
-        seconds, reference = timed(1, X, y)
-        serial_times.append(seconds)
+    serial_times, reference = twice(1, X, y)
     rows.append(("serial (n_jobs=1)", serial_times, reference))
     for backend in ("loky", "threading"):
         with joblib.parallel_backend(backend, n_jobs=2):
-            times, fitted = [], None
-            for _ in range(2):
-                seconds, fitted = timed(2, X, y)
-                times.append(seconds)
-        rows.append((f"{backend} (n_jobs=2)", times, fitted))
+            rows.append((f"{backend} (n_jobs=2)", *twice(2, X, y)))
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -76,11 +73,7 @@ def main():
         client = Client(cluster)
         print(f"Dask LocalCluster start: {time.perf_counter() - started:.1f} s")
         with joblib.parallel_backend("dask"):
-            times, fitted = [], None
-            for _ in range(2):
-                seconds, fitted = timed(-1, X, y)
-                times.append(seconds)
-        rows.append(("dask, 2 worker processes", times, fitted))
+            rows.append(("dask, 2 worker processes", *twice(-1, X, y)))
         client.close()
         cluster.close()
     try:
@@ -94,11 +87,7 @@ def main():
         register_ray()
         print(f"Ray start: {time.perf_counter() - started:.1f} s")
         with joblib.parallel_backend("ray"):
-            times, fitted = [], None
-            for _ in range(2):
-                seconds, fitted = timed(-1, X, y)
-                times.append(seconds)
-        rows.append(("ray, 2 CPUs", times, fitted))
+            rows.append(("ray, 2 CPUs", *twice(-1, X, y)))
         ray.shutdown()
     print(f"\n{'backend':<28}{'1st search':>11}{'2nd search':>11}{'2nd vs serial':>15}{'same result':>13}")
     for name, times, fitted in rows:

@@ -40,9 +40,11 @@ class GaussianMixtureDistribution:
     """Predicted conditional distributions p(y | x), one Gaussian mixture per row.
 
     Component ``k`` of row ``i`` has weight ``weights[i, k]``, mean
-    ``means[i, k]`` and per-output standard deviations ``scales[i, k]``
-    (diagonal covariance). All quantities are float64 in the original units of
-    y. Returned by ``MDNRegressor.predict_dist``; also usable on its own.
+    ``means[i, k]`` and either per-output standard deviations
+    ``scales[i, k]`` (diagonal covariance) or a Cholesky factor
+    ``scale_tril[i, k]`` of its covariance matrix (full covariance). All
+    quantities are float64 in the original units of y. Returned by
+    ``MDNRegressor.predict_dist``; also usable on its own.
 
     Parameters
     ----------
@@ -52,14 +54,24 @@ class GaussianMixtureDistribution:
             (n_rows, n_components, n_outputs)
         Component means. The 2-D form describes a 1-D target: then points and
         results carry no output axis, as for an estimator fitted on 1-D y.
-    scales : array-like, same shape as ``means``
-        Component standard deviations, positive.
+    scales : array-like, same shape as ``means``, default=None
+        Component standard deviations, positive (diagonal covariance).
+    scale_tril : array-like of shape (n_rows, n_components, n_outputs, \
+            n_outputs), default=None
+        Lower-triangular factors L with positive diagonals, each component's
+        covariance being L L^T (full covariance). Give ``scales`` or
+        ``scale_tril``, not both.
 
     Attributes
     ----------
     weights : ndarray of shape (n_rows, n_components)
     means : ndarray of shape (n_rows, n_components, n_outputs)
     scales : ndarray of shape (n_rows, n_components, n_outputs)
+        With ``scale_tril``: each output's marginal standard deviation, the
+        square root of the covariance's diagonal.
+    scale_tril : ndarray of shape (n_rows, n_components, n_outputs, \
+            n_outputs) or None
+        None for diagonal components.
 
     Notes
     -----
@@ -94,13 +106,25 @@ class GaussianMixtureDistribution:
     (1, 5)
     """
 
-    def __init__(self, weights, means, scales):
+    def __init__(self, weights, means, scales=None, scale_tril=None):
         weights = np.asarray(weights, dtype=np.float64)
         means = np.asarray(means, dtype=np.float64)
-        scales = np.asarray(scales, dtype=np.float64)
+        if (scales is None) == (scale_tril is None):
+            raise ValueError("Give either scales (diagonal) or scale_tril (full covariance).")
         self._univariate = means.ndim == 2
         if self._univariate:
-            means, scales = means[..., None], scales[..., None]
+            means = means[..., None]
+        self.scale_tril = None
+        if scale_tril is not None:
+            scale_tril = self._checked_tril(scale_tril, means.shape)
+            self.scale_tril = scale_tril
+            # Each output's marginal standard deviation: the marginal methods
+            # (cdf, ppf, crps, var) need nothing else.
+            scales = np.sqrt(np.sum(scale_tril**2, axis=3))
+        else:
+            scales = np.asarray(scales, dtype=np.float64)
+            if self._univariate:
+                scales = scales[..., None]
         if weights.ndim != 2 or means.ndim != 3:
             raise ValueError(
                 "weights must have shape (n_rows, n_components) and means "
@@ -123,6 +147,31 @@ class GaussianMixtureDistribution:
         self.means = means
         self.scales = scales
 
+    @staticmethod
+    def _checked_tril(scale_tril, means_shape):
+        """``scale_tril`` as float64 of shape (n, K, d, d): lower triangular
+        Cholesky factors with a positive diagonal."""
+        scale_tril = np.asarray(scale_tril, dtype=np.float64)
+        expected = (*means_shape, means_shape[-1])
+        if scale_tril.shape != expected:
+            raise ValueError(
+                f"scale_tril must have shape (n_rows, n_components, n_outputs, "
+                f"n_outputs) = {expected}; got {scale_tril.shape}."
+            )
+        if not np.all(np.isfinite(scale_tril)):
+            raise ValueError("scale_tril must be finite.")
+        if np.any(np.triu(scale_tril, k=1) != 0):
+            raise ValueError("scale_tril must be lower triangular (zeros above the diagonal).")
+        if np.any(np.diagonal(scale_tril, axis1=2, axis2=3) <= 0):
+            raise ValueError("scale_tril must have a positive diagonal.")
+        return scale_tril
+
+    @property
+    def covariance_type(self):
+        """``"full"`` when the components have full covariance matrices
+        (``scale_tril``), ``"diag"`` when they have one scale per output."""
+        return "diag" if self.scale_tril is None else "full"
+
     @property
     def n_components(self):
         return self.weights.shape[1]
@@ -143,19 +192,18 @@ class GaussianMixtureDistribution:
         """Rows ``rows`` (an int, slice, index array or mask) as a new distribution."""
         if isinstance(rows, (int, np.integer)):
             rows = [rows]
-        return self._new(self.weights[rows], self.means[rows], self.scales[rows])
+        means = self.means[rows]
+        means = means[..., 0] if self._univariate else means
+        if self.scale_tril is not None:
+            return type(self)(self.weights[rows], means, scale_tril=self.scale_tril[rows])
+        scales = self.scales[rows]
+        return type(self)(self.weights[rows], means, scales[..., 0] if self._univariate else scales)
 
     def __repr__(self):
         return (
             f"{type(self).__name__}(n_rows={len(self)}, "
             f"n_components={self.n_components}, n_outputs={self.n_outputs})"
         )
-
-    def _new(self, weights, means, scales):
-        """A distribution of the same kind (1-D or multi-output target)."""
-        if self._univariate:
-            means, scales = means[..., 0], scales[..., 0]
-        return type(self)(weights, means, scales)
 
     # -- shape handling -----------------------------------------------------------
 
@@ -214,14 +262,29 @@ class GaussianMixtureDistribution:
     # -- densities ----------------------------------------------------------------
 
     def _log_normalisers(self):
-        """log(w_k) - sum(log sigma_k) - d/2 log(2 pi), shape (n, K)."""
+        """log(w_k) - log|det L_k| - d/2 log(2 pi), shape (n, K); L_k is
+        diag(sigma_k) for diagonal components."""
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
+        factors = (
+            self.scales if self.scale_tril is None
+            else np.diagonal(self.scale_tril, axis1=2, axis2=3)
+        )
         return (
             log_weights
-            - np.sum(np.log(self.scales), axis=2)
+            - np.sum(np.log(factors), axis=2)
             - 0.5 * self.n_outputs * LOG_2PI
         )
+
+    def _whitened(self, points, rows):
+        """L_k^-1 (y - mu_k) for points (n | 1, m, d) and ``rows``: (rows, m, K, d);
+        for diagonal components, ``_standardised``."""
+        if self.scale_tril is None:
+            return self._standardised(points, rows)
+        block_points = points[rows] if points.shape[0] > 1 else points
+        difference = block_points[:, :, None, :] - self.means[rows, None]
+        inverse = np.linalg.inv(self.scale_tril[rows])
+        return np.einsum("nkij,nmkj->nmki", inverse, difference)
 
     def log_prob(self, y):
         """Log density of ``y`` under each row's mixture.
@@ -239,7 +302,7 @@ class GaussianMixtureDistribution:
         log_normalisers = self._log_normalisers()
 
         def block_log_prob(rows):
-            z = self._standardised(points, rows)
+            z = self._whitened(points, rows)
             return logsumexp(log_normalisers[rows, None] - 0.5 * np.sum(z * z, axis=3), axis=2)
 
         result = np.concatenate(_map_blocks(block_log_prob, self._blocks(points.shape[1])))
@@ -559,10 +622,14 @@ class GaussianMixtureDistribution:
         Returns
         -------
         covariance : ndarray of shape (n_rows, n_outputs, n_outputs)
-            Within-component (diagonal) plus between-component covariance.
+            Within-component (diagonal, or full with ``scale_tril``) plus
+            between-component covariance.
         """
         centred = self.means - self._mean()[:, None, :]
         between = np.einsum("nk,nki,nkj->nij", self.weights, centred, centred)
+        if self.scale_tril is not None:
+            tril = self.scale_tril
+            return between + np.einsum("nk,nkil,nkjl->nij", self.weights, tril, tril)
         within = np.einsum("nk,nkd->nd", self.weights, self.scales**2)
         diagonal = np.arange(self.n_outputs)
         between[:, diagonal, diagonal] += within
@@ -634,7 +701,8 @@ class GaussianMixtureDistribution:
             below 1 sharpens towards the heaviest component, above 1 flattens
             towards equal weights.
         sigma_temperature : float, default=1.0
-            Multiplies every component variance (scales by its square root).
+            Multiplies every component covariance (scales and ``scale_tril``
+            by its square root).
 
         Returns
         -------
@@ -661,8 +729,11 @@ class GaussianMixtureDistribution:
             )
         rows = np.arange(n_rows)[:, None]
         means = self.means[rows, components]
-        scales = self.scales[rows, components] * math.sqrt(sigma_temperature)
         noise = rng.standard_normal((n_rows, n_samples, self.n_outputs))
+        if self.scale_tril is not None:
+            tril = self.scale_tril[rows, components] * math.sqrt(sigma_temperature)
+            return self._as_output(means + np.einsum("nsij,nsj->nsi", tril, noise))
+        scales = self.scales[rows, components] * math.sqrt(sigma_temperature)
         return self._as_output(means + scales * noise)
 
     # -- interoperability -----------------------------------------------------------
@@ -675,11 +746,14 @@ class GaussianMixtureDistribution:
         distribution : tfp.distributions.MixtureSameFamily
             Batch shape ``(n_rows,)``; event shape ``()`` for a 1-D target
             (Normal components) and ``(n_outputs,)`` otherwise
-            (MultivariateNormalDiag components).
+            (MultivariateNormalDiag components, or MultivariateNormalTriL
+            with ``scale_tril``).
         """
         from ._tfp import tfp_mixture
 
-        return tfp_mixture(self.weights, self.means, self.scales, self._univariate)
+        return tfp_mixture(
+            self.weights, self.means, self.scales, self._univariate, self.scale_tril
+        )
 
     def to_skpro(self, index=None, columns=None):
         """The same mixtures as an skpro distribution (``pip install skpro``).
@@ -984,12 +1058,23 @@ def _local_maxima(dist):
     # A few blocks per core, so that threads finishing early find more work.
     n_blocks = max(1, min(len(dist), 4 * (os.cpu_count() or 1)))
     bounds = np.linspace(0, len(dist), n_blocks + 1).astype(int)
-    _map_blocks(
-        lambda rows: _modes.local_maxima(
-            log_normalisers[rows], means[rows], scales[rows], points[rows], log_density[rows]
-        ),
-        [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])],
-    )
+    if dist.scale_tril is None or dist.n_outputs == 1:
+        # One output: a 1 x 1 factor is its scale.
+        def search(rows):
+            _modes.local_maxima(
+                log_normalisers[rows], means[rows], scales[rows], points[rows], log_density[rows]
+            )
+    else:
+        inverse = np.linalg.inv(dist.scale_tril)
+        precisions = np.ascontiguousarray(np.swapaxes(inverse, 2, 3) @ inverse)
+
+        def search(rows):
+            _modes.full_local_maxima(
+                log_normalisers[rows], means[rows], scales[rows], precisions[rows],
+                points[rows], log_density[rows],
+            )
+
+    _map_blocks(search, [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])])
     return points, log_density
 
 

@@ -544,3 +544,241 @@ def _maxima(log_normalisers, means, scales, points, log_density):
                 row_density[climb] = -np.inf
             for i in range(n_outputs):
                 row_points[climb, i] = centre[i] + unit * row_points[climb, i]
+
+
+def full_local_maxima(log_normalisers, means, scales, precisions, points, log_density):
+    """``local_maxima`` for components with full covariance matrices.
+
+    The same climbs, stops and merging as ``_maxima``, with each component's
+    precision a matrix: ``precisions`` (n, K, d, d) are the inverse
+    covariances and ``scales`` (n, K, d) the marginal standard deviations
+    (which set the row's units only). Pair starts are the peaks of the
+    pairs' products, (P_i + P_j)^-1 (P_i mu_i + P_j mu_j).
+    """
+    _full_maxima(log_normalisers, means, scales, precisions, points, log_density)
+
+
+@numba.njit(cache=True, nogil=True)
+def _full_maxima(log_normalisers, means, scales, precisions, points, log_density):
+    """``full_local_maxima``'s kernel: ``_maxima`` with matrix precisions.
+
+    The fixed-point step solves (sum_k r_k P_k) s = g, and a step's length
+    is cut by the largest eigenvalue of sum_k r_k P_k; small dense solves
+    and eigenvalues by numba's LAPACK bindings (compiled on first use, for
+    full-covariance mixtures only).
+    """
+    n_rows, n_components, n_outputs = means.shape
+    total_starts = points.shape[1]
+    row_means = np.empty((n_components, n_outputs))
+    precision = np.empty((n_components, n_outputs, n_outputs))
+    centre = np.empty(n_outputs)
+    widths = np.empty(total_starts)
+    peaks = np.empty((total_starts, n_outputs))
+    peak_widths = np.empty(total_starts)
+    log_terms = np.empty(n_components)
+    repeats = np.empty(total_starts, dtype=np.bool_)
+    accepted = np.empty(n_outputs)
+    tried = np.empty(n_outputs)
+    safe_step = np.empty(n_outputs)
+    current = np.empty(n_outputs)
+    gradient = np.empty(n_outputs)
+    difference = np.empty(n_outputs)
+    pull = np.empty(n_outputs)
+    magnitude = np.empty(n_outputs)
+    newton = np.zeros(n_outputs)
+    scratch = np.empty(n_outputs)
+    hessian = np.empty((n_outputs, n_outputs))
+    weighted_precision = np.empty((n_outputs, n_outputs))
+    for row in range(n_rows):
+        unit = np.min(scales[row])
+        for i in range(n_outputs):
+            centre[i] = np.mean(means[row, :, i])
+        for k in range(n_components):
+            for i in range(n_outputs):
+                row_means[k, i] = (means[row, k, i] - centre[i]) / unit
+                for j in range(n_outputs):
+                    precision[k, i, j] = precisions[row, k, i, j] * unit * unit
+        row_points = points[row]
+        row_log_normalisers = log_normalisers[row]
+        row_density = log_density[row]
+        for k in range(n_components):
+            for i in range(n_outputs):
+                row_points[k, i] = row_means[k, i]
+        start = n_components
+        if total_starts > n_components:
+            for first in range(n_components):
+                for second in range(first + 1, n_components):
+                    combined = precision[first] + precision[second]
+                    target = precision[first] @ row_means[first] + precision[second] @ row_means[second]
+                    row_points[start] = np.linalg.solve(combined, target)
+                    start += 1
+        n_peaks = 0
+        for start in range(total_starts):
+            for i in range(n_outputs):
+                accepted[i] = row_points[start, i]
+                tried[i] = 0.0
+                safe_step[i] = 0.0
+            climb_density = -np.inf
+            width = 1.0
+            not_maximum = converged = on_found_peak = False
+            for _ in range(_MODE_MAX_ITER):
+                for i in range(n_outputs):
+                    current[i] = accepted[i] + tried[i]
+                largest = -np.inf
+                for k in range(n_components):
+                    quadratic = 0.0
+                    for i in range(n_outputs):
+                        difference[i] = current[i] - row_means[k, i]
+                    for i in range(n_outputs):
+                        for j in range(n_outputs):
+                            quadratic += difference[i] * precision[k, i, j] * difference[j]
+                    log_terms[k] = row_log_normalisers[k] - 0.5 * quadratic
+                    largest = max(largest, log_terms[k])
+                log_p = -np.inf
+                log_p_noise = 0.0
+                gradient_noise = 0.0
+                if largest > -np.inf:
+                    total = 0.0
+                    size = 0.0
+                    for i in range(n_outputs):
+                        gradient[i] = magnitude[i] = 0.0
+                        for j in range(n_outputs):
+                            hessian[i, j] = 0.0
+                            weighted_precision[i, j] = 0.0
+                    for k in range(n_components):
+                        relative = log_terms[k] - largest
+                        if relative < -_NEGLIGIBLE:
+                            continue
+                        term = math.exp(relative)
+                        total += term
+                        size += term * (abs(row_log_normalisers[k]) + row_log_normalisers[k] - log_terms[k])
+                        for i in range(n_outputs):
+                            pull[i] = 0.0
+                            for j in range(n_outputs):
+                                pull[i] += precision[k, i, j] * (row_means[k, j] - current[j])
+                        for i in range(n_outputs):
+                            gradient[i] += term * pull[i]
+                            magnitude[i] += term * abs(pull[i])
+                            for j in range(n_outputs):
+                                weighted_precision[i, j] += term * precision[k, i, j]
+                                hessian[i, j] += term * pull[i] * pull[j]
+                    largest_magnitude = 0.0
+                    for i in range(n_outputs):
+                        gradient[i] /= total
+                    for i in range(n_outputs):
+                        row_sum = 0.0
+                        for j in range(n_outputs):
+                            weighted_precision[i, j] /= total
+                            row_sum += abs(weighted_precision[i, j])
+                        magnitude[i] = magnitude[i] / total + abs(current[i]) * row_sum
+                        largest_magnitude = max(largest_magnitude, abs(magnitude[i]))
+                    for i in range(n_outputs):
+                        for j in range(n_outputs):
+                            hessian[i, j] = (
+                                hessian[i, j] / total - gradient[i] * gradient[j]
+                                - weighted_precision[i, j]
+                            )
+                    log_p_noise = _ROUNDING * (1.0 + size / total)
+                    log_p = largest + math.log(total)
+                    gradient_noise = (_ROUNDING + log_p_noise) * largest_magnitude
+                if log_p < climb_density - log_p_noise:
+                    tried_length = 0.0
+                    safe_length = 0.0
+                    for i in range(n_outputs):
+                        tried_length = max(tried_length, abs(tried[i]))
+                        safe_length = max(safe_length, abs(safe_step[i]))
+                    shorter = 0.5 * tried_length <= safe_length
+                    for i in range(n_outputs):
+                        tried[i] = safe_step[i] if shorter else 0.5 * tried[i]
+                    continue
+                if log_p == -np.inf:
+                    break
+                eigenvalues = np.linalg.eigvalsh(hessian)
+                lowest = eigenvalues[0]
+                highest = eigenvalues[n_outputs - 1]
+                concave = highest < 0.0
+                if concave:
+                    newton[:] = np.linalg.solve(-hessian, gradient)
+                sharpest = -lowest
+                flattest = -highest
+                climb_density = log_p
+                not_maximum = highest > 0.0
+                for i in range(n_outputs):
+                    accepted[i] = current[i]
+                sharpest_precision = np.linalg.eigvalsh(weighted_precision)[n_outputs - 1]
+                scratch[:] = np.linalg.solve(weighted_precision, gradient)
+                step_limit = _STEP_LIMIT * (1.0 / math.sqrt(sharpest_precision))
+                length = 0.0
+                for i in range(n_outputs):
+                    length = max(length, abs(scratch[i]))
+                factor = min(1.0, step_limit / length) if length > 0.0 else 0.0
+                for i in range(n_outputs):
+                    safe_step[i] = scratch[i] * factor
+                if concave:
+                    width = 1.0 / math.sqrt(sharpest)
+                    length = 0.0
+                    for i in range(n_outputs):
+                        length = max(length, abs(newton[i]))
+                    factor = min(1.0, step_limit / length) if length > 0.0 else 0.0
+                    tried_length = 0.0
+                    current_size = 0.0
+                    for i in range(n_outputs):
+                        tried[i] = newton[i] * factor
+                        tried_length = max(tried_length, abs(tried[i]))
+                        current_size = max(current_size, abs(current[i]))
+                    limit = (
+                        _MODE_TOLERANCE * width + gradient_noise / flattest
+                        + _ROUNDING * current_size
+                    )
+                    if tried_length <= limit:
+                        converged = True
+                        break
+                    for peak in range(n_peaks):
+                        distance = 0.0
+                        for i in range(n_outputs):
+                            distance = max(distance, abs(current[i] + tried[i] - peaks[peak, i]))
+                        if distance <= _MERGE_RADIUS * peak_widths[peak]:
+                            on_found_peak = True
+                            break
+                    if on_found_peak:
+                        break
+                else:
+                    width = 1.0
+                    factor = step_limit / length if length > 0.0 else 0.0
+                    gradient_size = 0.0
+                    for i in range(n_outputs):
+                        tried[i] = scratch[i] * factor
+                        gradient_size = max(gradient_size, abs(gradient[i]))
+                    if gradient_size <= gradient_noise:
+                        break
+            if not on_found_peak:
+                for i in range(n_outputs):
+                    row_points[start, i] = accepted[i] + (tried[i] if converged else 0.0)
+            widths[start] = width
+            row_density[start] = -np.inf if not_maximum or on_found_peak else climb_density
+            if row_density[start] > -np.inf:
+                for i in range(n_outputs):
+                    peaks[n_peaks, i] = row_points[start, i]
+                peak_widths[n_peaks] = width
+                n_peaks += 1
+        for climb in range(total_starts):
+            repeats[climb] = False
+            if row_density[climb] == -np.inf:
+                continue
+            for higher in range(total_starts):
+                above = row_density[higher] > row_density[climb] or (
+                    row_density[higher] == row_density[climb] and higher < climb
+                )
+                if not above:
+                    continue
+                distance = 0.0
+                for i in range(n_outputs):
+                    distance = max(distance, abs(row_points[climb, i] - row_points[higher, i]))
+                if distance <= _MERGE_RADIUS * widths[climb]:
+                    repeats[climb] = True
+                    break
+        for climb in range(total_starts):
+            if repeats[climb]:
+                row_density[climb] = -np.inf
+            for i in range(n_outputs):
+                row_points[climb, i] = centre[i] + unit * row_points[climb, i]

@@ -7,11 +7,12 @@ and TensorFlow Probability, not Keras' training machinery.
 from ._backend import load_tensorflow, quiet_native_startup
 
 
-def tfp_mixture(weights, means, scales, univariate):
+def tfp_mixture(weights, means, scales, univariate, scale_tril=None):
     """A float64 ``tfp.distributions.MixtureSameFamily`` with these parameters.
 
     ``means`` and ``scales`` have shape (n, K, d); ``univariate`` selects Normal
-    components (event shape ``()``, d must be 1) over MultivariateNormalDiag.
+    components (event shape ``()``, d must be 1) over MultivariateNormalDiag,
+    or MultivariateNormalTriL where ``scale_tril`` (n, K, d, d) is given.
     """
     load_tensorflow()
     with quiet_native_startup():
@@ -22,6 +23,8 @@ def tfp_mixture(weights, means, scales, univariate):
         distributions = tfp.distributions
     if univariate:
         components = distributions.Normal(loc=means[..., 0], scale=scales[..., 0])
+    elif scale_tril is not None:
+        components = distributions.MultivariateNormalTriL(loc=means, scale_tril=scale_tril)
     else:
         components = distributions.MultivariateNormalDiag(loc=means, scale_diag=scales)
     return distributions.MixtureSameFamily(

@@ -1,7 +1,10 @@
 """The standardisation of X and y (skmdn._scaling.Scaling), against numpy and scipy."""
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
 
@@ -145,3 +148,38 @@ def test_scaling_checks_statistics_given_by_hand(fields, message):
     given = {"x_mean": [0.0], "x_scale": [1.0], "y_mean": [0.0], "y_scale": [1.0], "min_scale": [0.1]}
     with pytest.raises(ValueError, match=message):
         Scaling(**(given | fields))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    n_rows=st.integers(2, 60),
+    n_features=st.integers(1, 3),
+    n_outputs=st.integers(1, 2),
+)
+def test_scaling_from_any_blocks_equals_the_in_memory_fit(data, n_rows, n_features, n_outputs):
+    """Whatever the block boundaries, weights (zeros included), magnitudes
+    and repeated values: from_blocks gives fit's scaling of the whole data,
+    as numpy arrays, float32 arrays or pandas objects."""
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    offset = data.draw(st.sampled_from([0.0, 1e6]))
+    X = offset + rng.normal(size=(n_rows, n_features)) * rng.choice([1e-3, 1.0, 1e3], n_features)
+    X[:, 0] = X[0, 0] if data.draw(st.booleans()) else X[:, 0]  # maybe a constant column
+    y = np.round(rng.normal(size=(n_rows, n_outputs)), data.draw(st.integers(0, 3)))
+    weights = rng.choice([0.0, 0.5, 1.0, 3.0], n_rows)
+    weights[rng.integers(n_rows)] = 1.0
+    cuts = sorted(data.draw(st.sets(st.integers(1, n_rows - 1), max_size=5)))
+    edges = [0, *cuts, n_rows]
+    kind = data.draw(st.sampled_from(["numpy", "float32", "pandas"]))
+    if kind == "float32":
+        X, y = X.astype(np.float32), y.astype(np.float32)
+    parts = blocks_of((X, y, weights), edges)
+    if kind == "pandas":
+        parts = [(pd.DataFrame(b[0]), pd.DataFrame(b[1]), pd.Series(b[2])) for b in parts]
+    scaling = Scaling.from_blocks(parts)
+    whole = Scaling.fit(X, y, weights, min_scale="auto")
+    for name in ("x_mean", "y_mean"):
+        assert_allclose(getattr(scaling, name), getattr(whole, name), rtol=1e-9, atol=1e-9 * (offset + 1))
+    for name in ("x_scale", "y_scale", "min_scale"):
+        assert_allclose(getattr(scaling, name), getattr(whole, name), rtol=1e-6)
