@@ -187,6 +187,16 @@ class _InterruptRequests:
 _MLP_ADAM_IGNORES = ("learning_rate", "momentum", "nesterovs_momentum", "power_t", "max_fun")
 
 
+def _mixture(log_weights, means, scales, scale_tril=None):
+    """The ``GaussianMixtureDistribution`` of the network's parameters: full
+    covariance where a Cholesky factor is given. It renormalises the weights
+    in float64 (the network's float32 softmax sums to one only to float32
+    rounding)."""
+    if scale_tril is not None:
+        return GaussianMixtureDistribution(np.exp(log_weights), means, scale_tril=scale_tril)
+    return GaussianMixtureDistribution(np.exp(log_weights), means, scales)
+
+
 def _same_value(value, default):
     """Whether a parameter's value equals its default (sequences compared
     as tuples: hidden_layer_sizes may be a list or a tuple)."""
@@ -238,6 +248,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Hidden-layer activation, as MLPRegressor's.
     n_networks : int, default=1
         Networks trained side by side, densities averaged (User Guide: Several networks).
+    covariance_type : {"diag", "full"}, default="diag"
+        Each component's covariance for several outputs: one scale per
+        output (``"diag"``), or a full matrix through its Cholesky factor,
+        so that outputs correlate within a branch (``"full"``; User Guide:
+        Several outputs). The same for one output.
     alpha : float, default=1e-4
         L2 penalty on the weights, as MLPRegressor's.
     input_penalty : "auto" or float, default="auto"
@@ -361,6 +376,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_networks": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions({"diag", "full"})],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -395,6 +411,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         activation="tanh",
         *,
         n_networks=1,
+        covariance_type="diag",
         alpha=1e-4,
         input_penalty="auto",
         batch_size="auto",
@@ -423,6 +440,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.n_networks = n_networks
+        self.covariance_type = covariance_type
         self.alpha = alpha
         self.input_penalty = input_penalty
         self.batch_size = batch_size
@@ -681,6 +699,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
                 activation=str(self.activation),
                 dtype=str(self.dtype),
                 n_networks=int(self.n_networks),
+                covariance_type=str(self.covariance_type),
             )
 
         if not resume:
@@ -759,6 +778,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         if (
             self._spec.n_components != self.n_components
             or self._spec.n_networks != self.n_networks
+            or self._spec.covariance_type != self.covariance_type
             or self._spec.hidden_layer_sizes != self._hidden_layer_sizes()
             or self._spec.activation != self.activation
             or self._spec.dtype != self.dtype
@@ -766,7 +786,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         ):
             raise ValueError(
                 "Continuing a fit (warm_start=True or partial_fit) needs the same "
-                "n_components, n_networks, hidden_layer_sizes, activation, dtype and "
+                "n_components, n_networks, covariance_type, hidden_layer_sizes, activation, dtype and "
                 "early_stopping as the previous fit; refit with warm_start=False."
             )
 
@@ -1098,12 +1118,10 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         floor = self._scaling.floor
         log_density = []
         for candidate in (weights, reference):
-            log_weights, means, scales = _network.predict_parameters(
+            parameters = _network.predict_parameters(
                 self.model_, self._spec, X, floor, weights=candidate
             )
-            log_density.append(
-                GaussianMixtureDistribution(np.exp(log_weights), means, scales).log_prob(y)
-            )
+            log_density.append(_mixture(*parameters).log_prob(y))
         difference = log_density[0] - log_density[1]
         total = sample_weight.sum()
         mean = sample_weight @ difference / total
@@ -1151,14 +1169,17 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
         X, y, sample_weight = _calibration_rows(validation)
         floor = self._scaling.floor
-        log_weights, means, spreads = _network.predict_parameters(
+        # Without the floor: the part of each scale (and factor) the factor widens.
+        log_weights, means, spreads, *tril_spreads = _network.predict_parameters(
             self.model_, self._spec, X, np.zeros_like(floor)
         )
-        weights = np.exp(log_weights)
 
         def negative_log_likelihood(log_factor):
-            scales = np.exp(log_factor) * spreads + floor
-            log_density = GaussianMixtureDistribution(weights, means, scales).log_prob(y)
+            factor = np.exp(log_factor)
+            widened = [factor * spreads + floor]
+            if tril_spreads:
+                widened.append(factor * tril_spreads[0] + floor * np.eye(len(floor)))
+            log_density = _mixture(log_weights, means, *widened).log_prob(y)
             return -np.average(log_density, weights=sample_weight)
 
         # Where the slightest widening does not help, keep the scales exactly
@@ -1210,7 +1231,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             (np.abs(standardised) <= np.finfo(self._spec.dtype).max).all(axis=1),
             first_row,
         )
-        log_weights, means, scales = _network.predict_parameters(
+        log_weights, means, scales, *scale_tril = _network.predict_parameters(
             self.model_, self._spec, standardised,
             self._scaling.floor, self.scale_factor_,
         )
@@ -1218,15 +1239,18 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # not) are the network extrapolating past float64's reach: the
         # densities of any y would underflow.
         evaluable = np.isfinite(log_weights).all(axis=1)
-        for part in (means, scales):
-            evaluable &= (np.abs(part) <= MAX_STANDARDISED_OUTPUT).all(axis=(1, 2))
+        for part in (means, scales, *scale_tril):
+            evaluable &= (np.abs(part) <= MAX_STANDARDISED_OUTPUT).reshape(len(part), -1).all(axis=1)
         self._check_evaluable(standardised, evaluable, first_row)
         means, scales = self._scaling.to_original(means, scales)
+        if scale_tril:
+            return _mixture(
+                log_weights, means[..., 0] if self._y_is_1d else means, None,
+                self._scaling.tril_to_original(scale_tril[0]),
+            )
         if self._y_is_1d:
             means, scales = means[..., 0], scales[..., 0]
-        # The distribution renormalises the weights in float64 (the network's
-        # float32 softmax sums to one only to float32 rounding).
-        return GaussianMixtureDistribution(np.exp(log_weights), means, scales)
+        return _mixture(log_weights, means, scales)
 
     def _check_evaluable(self, standardised, evaluable, first_row):
         """ValueError naming the rows of X that are not ``evaluable``."""
@@ -1475,7 +1499,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         if fitted is None:
             # Parameters added since: an unfitted estimator gets the settings
             # that older models are upgraded to.
-            super().__setstate__({"calibrate_scales": False, "n_networks": 1} | state)
+            super().__setstate__(
+                {"calibrate_scales": False, "n_networks": 1, "covariance_type": "diag"} | state
+            )
             return
         params = {name: state[name] for name in self._get_param_names() if name in state}
         params, fitted = _fitted.upgrade(params, fitted)

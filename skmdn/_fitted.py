@@ -21,7 +21,7 @@ import numpy as np
 
 from .exceptions import ModelFileError
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 # The NetworkSpec's fields, in the order of its constructor.
 SPEC_FIELDS = (
@@ -32,7 +32,9 @@ SPEC_FIELDS = (
     "activation",
     "dtype",
     "n_networks",
+    "covariance_type",
 )
+COVARIANCE_TYPES = ("diag", "full")
 ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 DTYPES = ("float32", "float64")
 
@@ -139,10 +141,20 @@ OPTIONAL_FITTED = {"feature_names_in_": _names}
 ATTRIBUTES = (*FITTED, *OPTIONAL_FITTED, *ARRAYS, "_spec", "_training_state", "model_")
 
 
+def head_size(n_components, n_outputs, covariance_type):
+    """Raw outputs per network: a logit, d means and d scales per component,
+    and with full covariance the d(d - 1)/2 entries below the diagonal of
+    its Cholesky factor."""
+    per_component = 1 + 2 * n_outputs
+    if covariance_type == "full":
+        per_component += n_outputs * (n_outputs - 1) // 2
+    return n_components * per_component
+
+
 def n_weights(spec):
     """Number of trainable weights of the network ``spec`` (a dict) describes."""
     sizes = [spec["n_features"], *spec["hidden_layer_sizes"]]
-    head = spec["n_components"] * (1 + 2 * spec["n_outputs"])
+    head = head_size(spec["n_components"], spec["n_outputs"], spec["covariance_type"])
     per_network = sum((a + 1) * b for a, b in zip(sizes, sizes[1:] + [head]))
     return spec["n_networks"] * per_network
 
@@ -165,7 +177,16 @@ def check_spec(spec, source):
         _fail(source, f"activation must be one of {ACTIVATIONS}; got {spec['activation']!r}.")
     if spec["dtype"] not in DTYPES:
         _fail(source, f"dtype must be one of {DTYPES}; got {spec['dtype']!r}.")
-    checked |= {"activation": spec["activation"], "dtype": spec["dtype"]}
+    if spec["covariance_type"] not in COVARIANCE_TYPES:
+        _fail(
+            source,
+            f"covariance_type must be one of {COVARIANCE_TYPES}; got {spec['covariance_type']!r}.",
+        )
+    checked |= {
+        "activation": spec["activation"],
+        "dtype": spec["dtype"],
+        "covariance_type": spec["covariance_type"],
+    }
     if n_weights(checked) > MAX_WEIGHTS:
         _fail(
             source,
@@ -424,6 +445,15 @@ def _add_input_penalty(params, state):
     )
 
 
+def _add_covariance_type(params, state):
+    """Version 7 -> 8: the parameter ``covariance_type`` was added; a
+    version-7 model has diagonal components."""
+    spec = {"covariance_type": "diag"} | state.spec
+    return params | {"covariance_type": "diag"}, dataclasses.replace(
+        state, version=8, spec=spec
+    )
+
+
 # version -> function(params, state) returning those of the next version.
 MIGRATIONS = {
     1: _add_weight_averages,
@@ -432,6 +462,7 @@ MIGRATIONS = {
     4: _add_networks,
     5: _add_adam_settings,
     6: _add_input_penalty,
+    7: _add_covariance_type,
 }
 
 

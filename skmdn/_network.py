@@ -25,7 +25,7 @@ import typing
 import numpy as np
 from scipy.special import ndtri
 
-from . import _optimiser
+from . import _fitted, _optimiser
 from ._backend import load_tensorflow, quiet_native_startup
 
 tf = load_tensorflow()
@@ -69,14 +69,20 @@ class NetworkSpec:
     hidden_layer_sizes: tuple
     activation: str
     dtype: str
-    # A default, so that a spec pickled before the field existed reads as one
-    # network.
+    # Defaults, so that a spec pickled before the fields existed reads as one
+    # network of diagonal components.
     n_networks: int = 1
+    covariance_type: str = "diag"
 
     @property
     def head_size(self):
         """Raw outputs of one member network."""
-        return self.n_components * (1 + 2 * self.n_outputs)
+        return _fitted.head_size(self.n_components, self.n_outputs, self.covariance_type)
+
+    @property
+    def full(self):
+        """Whether components have full covariance (a Cholesky factor each)."""
+        return self.covariance_type == "full" and self.n_outputs > 1
 
 
 def _initial_head_bias(spec, rng):
@@ -96,11 +102,14 @@ def _initial_head_bias(spec, rng):
     )
     # softplus(raw) = 1 / sqrt(K), on top of the floor.
     raw_scale = math.log(math.expm1(1.0 / math.sqrt(n_components)))
+    # Full covariance: uncorrelated at the start.
+    n_lower = spec.head_size - n_components * (1 + 2 * n_outputs)
     return np.concatenate(
         [
             np.zeros(n_components),
             means.ravel(),
             np.full(n_components * n_outputs, raw_scale),
+            np.zeros(n_lower),
         ]
     )
 
@@ -168,22 +177,55 @@ def mixture_parameters(raw, spec, min_scale, scale_factor=1.0):
     into one of ``n_networks * n_components`` components, each network's
     weights divided by ``n_networks``: the average of their densities.
 
+    With full covariance (``spec.full``) a fourth tensor, each component's
+    Cholesky factor: the scales on its diagonal and, below it, the head's
+    remaining outputs times ``scale_factor`` (so the factor widens the whole
+    covariance above the floor).
+
     Returns
     -------
     log_weights : tensor of shape (n, n_networks * K)
     means, scales : tensors of shape (n, n_networks * K, d)
+    scale_tril : tensor of shape (n, n_networks * K, d, d), with full covariance
     """
     n_networks, n_components, n_outputs = spec.n_networks, spec.n_components, spec.n_outputs
     raw = tf.reshape(raw, (-1, n_networks, spec.head_size))
     logits = raw[:, :, :n_components]
     joined = (-1, n_networks * n_components, n_outputs)
     means = tf.reshape(raw[:, :, n_components : n_components * (1 + n_outputs)], joined)
-    raw_scales = tf.reshape(raw[:, :, n_components * (1 + n_outputs) :], joined)
+    raw_scales = tf.reshape(
+        raw[:, :, n_components * (1 + n_outputs) : n_components * (1 + 2 * n_outputs)], joined
+    )
     # softplus grows linearly (no overflow as exp or ELU+1 can), and the floor
     # keeps the density finite when targets tie.
     scales = scale_factor * tf.math.softplus(raw_scales) + min_scale
     log_weights = tf.reshape(tf.nn.log_softmax(logits, axis=2), joined[:2])
-    return log_weights - math.log(n_networks), means, scales
+    parameters = (log_weights - math.log(n_networks), means, scales)
+    if not spec.full:
+        return parameters
+    n_lower = n_outputs * (n_outputs - 1) // 2
+    lower = tf.reshape(
+        raw[:, :, n_components * (1 + 2 * n_outputs) :], (-1, n_networks * n_components, n_lower)
+    )
+    # Each entry of the d x d factor from the lower entries, a zero appended
+    # for the diagonal and above: a fixed gather, no scatter in the graph.
+    padded = tf.concat([scale_factor * lower, tf.zeros_like(lower[..., :1])], axis=-1)
+    below = tf.reshape(
+        tf.gather(padded, _lower_positions(n_outputs), axis=-1), (*joined, n_outputs)
+    )
+    return (*parameters, below + tf.linalg.diag(scales))
+
+
+@functools.lru_cache(maxsize=8)
+def _lower_positions(n_outputs):
+    """For each entry (i, j) of a d x d matrix in row order, its index in the
+    vector of entries below the diagonal (row by row), or d(d - 1)/2 (the
+    appended zero) on and above the diagonal."""
+    n_lower = n_outputs * (n_outputs - 1) // 2
+    positions = np.full((n_outputs, n_outputs), n_lower, dtype=np.int32)
+    rows, columns = np.tril_indices(n_outputs, k=-1)
+    positions[rows, columns] = np.arange(n_lower)
+    return positions.ravel()
 
 
 def negative_log_likelihood(raw, y, spec, min_scale, per_network=False):
@@ -193,8 +235,13 @@ def negative_log_likelihood(raw, y, spec, min_scale, per_network=False):
     NLL (the training loss: the members train as if alone); otherwise the NLL
     of their averaged density.
     """
-    log_weights, means, scales = mixture_parameters(raw, spec, min_scale)
-    z = (y[:, None, :] - means) / scales
+    log_weights, means, scales, *scale_tril = mixture_parameters(raw, spec, min_scale)
+    if scale_tril:
+        difference = (y[:, None, :] - means)[..., None]
+        z = tf.linalg.triangular_solve(scale_tril[0], difference, lower=True)[..., 0]
+    else:
+        z = (y[:, None, :] - means) / scales
+    # The factor's diagonal is the scales: log|det L| = sum log scales.
     component_log_prob = -0.5 * tf.reduce_sum(z * z, axis=2) - tf.reduce_sum(
         tf.math.log(scales), axis=2
     )
@@ -641,6 +688,7 @@ def predict_parameters(model, spec, X, min_scale, scale_factor=1.0, weights=None
     -------
     log_weights : ndarray of shape (n, K)
     means, scales : ndarrays of shape (n, K, d)
+    scale_tril : ndarray of shape (n, K, d, d), with full covariance
     """
     network = compiled_network(spec)
     weights = model_weights(model) if weights is None else weights
@@ -660,7 +708,7 @@ def predict_parameters(model, spec, X, min_scale, scale_factor=1.0, weights=None
     ]
     return tuple(
         np.concatenate([chunk[i].numpy() for chunk in chunks])[:n_rows].astype(np.float64)
-        for i in range(3)
+        for i in range(len(chunks[0]))
     )
 
 

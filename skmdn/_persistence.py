@@ -120,8 +120,9 @@ def _read_archive(archive, path):
         raise ModelFileError(f"{path}: metadata.json lacks params, spec or fitted.")
 
     # Bound every part by what the network the spec describes needs, before
-    # reading it. Older specs lack n_networks (one network).
-    sized = _fitted.check_spec({"n_networks": 1} | spec, path)
+    # reading it. Older specs lack n_networks (one network) and
+    # covariance_type (diagonal).
+    sized = _fitted.check_spec({"n_networks": 1, "covariance_type": "diag"} | spec, path)
     itemsize = np.dtype(sized["dtype"]).itemsize
     weight_bytes = _fitted.n_weights(sized) * itemsize
     # The training state holds six copies of the weights (the weights, Adam's

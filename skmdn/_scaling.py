@@ -200,6 +200,11 @@ class Scaling:
         """Mixture means and scales of shape (n, K, d) in y's original units."""
         return means * self.y_scale + self.y_mean, scales * self.y_scale
 
+    def tril_to_original(self, scale_tril):
+        """Cholesky factors (n, K, d, d) of covariances in y's original
+        units: diag(y_scale) L, still lower triangular."""
+        return scale_tril * self.y_scale[:, None]
+
 
 def _automatic_min_scale(y_2d, scale):
     """Per-output floor on component scales, in the units of y.

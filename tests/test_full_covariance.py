@@ -10,7 +10,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal, norm
 
-from skmdn import GaussianMixtureDistribution
+from skmdn import GaussianMixtureDistribution, MDNRegressor
 
 
 def random_full(n_rows, n_components, n_outputs, seed=0, spread=2.0):
@@ -195,3 +195,94 @@ def test_to_tfp_with_full_covariance():
 def test_bad_factors_are_named(arguments, message):
     with pytest.raises(ValueError, match=message):
         GaussianMixtureDistribution(np.ones((1, 1)), np.zeros((1, 1, 2)), **arguments)
+
+
+# -- MDNRegressor(covariance_type="full") ------------------------------------------------
+
+
+def correlated_data(n_rows=600, seed=0):
+    """Two outputs whose noise correlation turns with x (0.9 at the ends)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n_rows, 1))
+    angle = np.pi / 3 * X[:, 0]
+    along = rng.normal(scale=0.5, size=n_rows)
+    across = rng.normal(scale=0.05, size=n_rows)
+    y = np.column_stack(
+        [np.cos(angle) * along - np.sin(angle) * across, np.sin(angle) * along + np.cos(angle) * across]
+    )
+    return X, 10.0 * y + [3.0, -200.0]
+
+
+FAST = dict(n_components=2, hidden_layer_sizes=(16,), max_iter=60, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def full_model():
+    X, y = correlated_data()
+    with pytest.warns(Warning):  # max_iter ends the fit
+        return MDNRegressor(covariance_type="full", **FAST).fit(X, y), X, y
+
+
+def test_full_model_scores_its_distribution_in_original_units(full_model):
+    """score is the mean log density of the predicted mixtures in y's units
+    (scipy's multivariate normal with the factors' covariances), and the
+    factors are truly full: the fitted correlation follows the data's sign."""
+    model, X, y = full_model
+    distribution = model.predict_dist(X)
+    assert distribution.covariance_type == "full"
+    covariance = distribution.scale_tril @ np.swapaxes(distribution.scale_tril, 2, 3)
+    reference = scipy_log_prob(distribution.weights, distribution.means, covariance, y)
+    assert model.score(X, y) == pytest.approx(reference.mean(), rel=1e-6)
+    correlation = distribution.covariance()[:, 0, 1] / np.sqrt(distribution.var().prod(axis=1))
+    ends = np.abs(X[:, 0]) > 0.7
+    assert np.all(np.sign(correlation[ends]) == np.sign(X[ends, 0]))
+    assert np.all(np.isfinite(model.predict(X)))
+    assert model.sample(X[:5], n_samples=3, random_state=0).shape == (5, 3, 2)
+
+
+def test_full_beats_diagonal_components_on_correlated_noise(full_model):
+    """Equal K: the full model's held-out log-likelihood is far above the
+    diagonal one's (the noise's correlation reaches 0.9)."""
+    model, X, y = full_model
+    X_test, y_test = correlated_data(seed=1)
+    with pytest.warns(Warning):
+        diagonal = MDNRegressor(**FAST).fit(X, y)
+    assert model.score(X_test, y_test) > diagonal.score(X_test, y_test) + 0.5
+
+
+def test_full_model_saves_pickles_and_continues(full_model, tmp_path):
+    import pickle
+
+    from skmdn import load
+
+    model, X, y = full_model
+    expected = model.predict_dist(X).log_prob(y)
+    model.save(tmp_path / "full.skmdn")
+    loaded = load(tmp_path / "full.skmdn")
+    assert loaded.covariance_type == "full"
+    assert_allclose(loaded.predict_dist(X).log_prob(y), expected, rtol=0, atol=0)
+    assert_allclose(pickle.loads(pickle.dumps(model)).predict_dist(X).log_prob(y), expected, rtol=0, atol=0)
+    loaded.partial_fit(X, y)
+    assert loaded.n_iter_ == model.n_iter_ + 1
+    with pytest.raises(ValueError, match="covariance_type"):
+        loaded.set_params(covariance_type="diag", warm_start=True).fit(X, y)
+
+
+def test_one_output_full_equals_diagonal():
+    """For one output a component's covariance is its variance: "full" trains
+    and predicts exactly as "diag"."""
+    X, y = correlated_data()
+    with pytest.warns(Warning):
+        full = MDNRegressor(covariance_type="full", **FAST).fit(X, y[:, 0])
+        diagonal = MDNRegressor(**FAST).fit(X, y[:, 0])
+    assert_allclose(full.predict_dist(X).means, diagonal.predict_dist(X).means, rtol=0, atol=0)
+
+
+def test_full_networks_average_full_mixtures():
+    X, y = correlated_data(300)
+    with pytest.warns(Warning):
+        pair = MDNRegressor(covariance_type="full", n_networks=2, **FAST).fit(X, y)
+    distribution = pair.predict_dist(X)
+    assert distribution.n_components == 4 and distribution.covariance_type == "full"
+    assert_allclose(distribution.weights.sum(axis=1), 1.0)
+    assert np.isfinite(pair.score(X, y))

@@ -353,6 +353,8 @@ def test_unknown_fitted_fields_are_refused(saved, tmp_path, key, value):
         ("fitted", "_y_is_1d", "yes", "_y_is_1d must be true or false"),
         ("fitted", "n_features_in_", 2, "disagrees with the network"),
         ("spec", "activation", "gelu", "activation must be one of"),
+        ("spec", "covariance_type", "spherical", "covariance_type must be one of"),
+        ("params", "covariance_type", "spherical", "covariance_type"),
         ("spec", "hidden_layer_sizes", [100_000, 100_000], "more than the"),
         ("spec", "n_components", 4, "must have shape"),
         ("spec", "extra", 1, "exactly the fields"),

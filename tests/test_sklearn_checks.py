@@ -36,8 +36,15 @@ def _configure_for_check(estimator, check):
     return clone(estimator).set_params(**params)
 
 
-# The defaults, and two networks side by side (whose mixtures are joined).
-@parametrize_with_checks([MDNRegressor(random_state=0), MDNRegressor(n_networks=2, random_state=0)])
+# The defaults, two networks side by side (whose mixtures are joined), and
+# full-covariance components.
+@parametrize_with_checks(
+    [
+        MDNRegressor(random_state=0),
+        MDNRegressor(n_networks=2, random_state=0),
+        MDNRegressor(covariance_type="full", random_state=0),
+    ]
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(_configure_for_check(estimator, check))
 
