@@ -286,3 +286,112 @@ def test_full_networks_average_full_mixtures():
     assert distribution.n_components == 4 and distribution.covariance_type == "full"
     assert_allclose(distribution.weights.sum(axis=1), 1.0)
     assert np.isfinite(pair.score(X, y))
+
+
+# -- highest-density regions of several outputs -----------------------------------------
+
+
+def test_hdr_membership_of_one_output_is_the_hdr_intervals():
+    rng = np.random.default_rng(6)
+    weights = rng.dirichlet(np.ones(3), size=40)
+    distribution = GaussianMixtureDistribution(weights, rng.normal(size=(40, 3)), rng.uniform(0.2, 1.0, (40, 3)))
+    y = distribution.sample(1, random_state=7)[:, 0]
+    intervals, _ = distribution.hdr(0.7)
+    in_intervals = np.nansum((intervals[:, :, 0] <= y[:, None]) & (y[:, None] <= intervals[:, :, 1]), axis=1) > 0
+    assert np.array_equal(distribution.hdr_contains(y, 0.7), in_intervals)
+    assert 5 < in_intervals.sum() < 40
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_hdr_threshold_of_two_outputs_holds_its_mass(covariance_type):
+    """The region {p >= t} of the Monte Carlo threshold holds ``coverage`` of
+    the mass, integrated on a fine grid (independent of the draws), to within
+    four of its stated standard errors; fresh draws agree."""
+    weights, means, covariance = random_full(3, 3, 2, seed=20)
+    if covariance_type == "diag":
+        covariance = covariance * np.eye(2)
+    distribution = GaussianMixtureDistribution(weights, means, scale_tril=np.linalg.cholesky(covariance))
+    coverage, n_samples = 0.8, 10_000
+    threshold = distribution.hdr_threshold(coverage, n_samples=n_samples, random_state=0)
+    error = np.sqrt(coverage * (1 - coverage) / n_samples)
+    for row in range(3):
+        spread = np.sqrt(np.diagonal(covariance[row], axis1=1, axis2=2)).max()
+        axes = [np.linspace(means[row, :, i].min() - 7 * spread, means[row, :, i].max() + 7 * spread, 700)
+                for i in range(2)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
+        # The density on the grid (checked against scipy above).
+        density = distribution[row].pdf(grid[None])[0]
+        cell = (axes[0][1] - axes[0][0]) * (axes[1][1] - axes[1][0])
+        assert np.sum(density) * cell == pytest.approx(1.0, abs=1e-4)
+        mass = np.sum(density[density >= threshold[row]]) * cell
+        assert abs(mass - coverage) < 4 * error + 2e-3
+    draws = distribution.sample(20_000, random_state=1)
+    inside = np.mean(distribution.log_prob(draws) >= np.log(threshold)[:, None], axis=1)
+    assert np.all(np.abs(inside - coverage) < 4 * error + 4 * np.sqrt(coverage * (1 - coverage) / 20_000))
+
+
+def test_hdr_contains_three_correlated_outputs():
+    """Three correlated outputs: fresh draws fall in the region as often as
+    its coverage says (binomial error of the threshold and of the count), and
+    hdr_contains is p(y) >= the threshold."""
+    weights, means, covariance = random_full(4, 3, 3, seed=21)
+    distribution = GaussianMixtureDistribution(weights, means, scale_tril=np.linalg.cholesky(covariance))
+    draws = distribution.sample(4_000, random_state=2)
+    threshold = distribution.hdr_threshold(0.9, n_samples=20_000, random_state=3)
+    inside = np.mean(distribution.log_prob(draws) >= np.log(threshold)[:, None], axis=1)
+    assert np.all(np.abs(inside - 0.9) < 4 * np.sqrt(0.09 / 20_000) + 4 * np.sqrt(0.09 / 4_000))
+    y = draws[:, 0]
+    assert np.array_equal(
+        distribution.hdr_contains(y, 0.9, n_samples=20_000, random_state=3),
+        distribution.log_prob(y) >= np.log(threshold),
+    )
+
+
+def test_hdr_threshold_names_bad_arguments():
+    distribution = GaussianMixtureDistribution(np.ones((1, 1)), np.zeros((1, 1, 2)), np.ones((1, 1, 2)))
+    with pytest.raises(ValueError, match="coverage"):
+        distribution.hdr_threshold(1.5)
+    with pytest.raises(ValueError, match="n_samples"):
+        distribution.hdr_threshold(0.5, n_samples=0)
+
+
+def test_three_outputs_modes_samples_crps_and_tfp():
+    """d = 3: every mode is a stationary point where scipy's numerical
+    Hessian of the scipy log density is negative definite, and scipy's
+    optimiser from every component mean ends on one of them; draws have the
+    mixture's covariance (Monte Carlo); each output's CRPS is scoringrules'
+    for its marginal; TFP's density is the same."""
+    import scoringrules
+    from scipy.optimize import approx_fprime
+
+    weights, means, covariance = random_full(3, 3, 3, seed=30, spread=1.2)
+    distribution = GaussianMixtureDistribution(weights, means, scale_tril=np.linalg.cholesky(covariance))
+    modes, log_density = distribution.modes()
+    for row in range(3):
+        def log_p(point, row=row):
+            return float(scipy_log_prob(weights[row : row + 1], means[row : row + 1],
+                                        covariance[row : row + 1], point[None])[0])
+
+        found = modes[row][np.isfinite(log_density[row])]
+        for point in found:
+            gradient = approx_fprime(point, log_p, 1e-7)
+            assert np.max(np.abs(gradient)) < 1e-4
+            hessian = np.array([approx_fprime(point, lambda p, i=i: approx_fprime(p, log_p, 1e-6)[i], 1e-6)
+                                for i in range(3)])
+            assert np.all(np.linalg.eigvalsh((hessian + hessian.T) / 2) < 0)
+        for k in range(3):
+            end = minimize(lambda p: -log_p(p), means[row, k], method="BFGS", options={"gtol": 1e-9}).x
+            assert np.min(np.max(np.abs(found - end), axis=1)) < 1e-5
+
+    draws = distribution.sample(100_000, random_state=0)
+    for row in range(3):
+        assert_allclose(np.cov(draws[row].T), distribution.covariance()[row], atol=0.05 * distribution.var()[row].max())
+
+    y = np.random.default_rng(31).normal(size=(3, 3))
+    stds = np.sqrt(np.diagonal(covariance, axis1=2, axis2=3))
+    expected = np.column_stack([
+        scoringrules.crps_mixnorm(y[:, i], means[:, :, i], stds[:, :, i], weights, backend="numpy")
+        for i in range(3)
+    ])
+    assert_allclose(distribution.crps(y), expected, rtol=1e-9)
+    assert_allclose(distribution.to_tfp().log_prob(y).numpy(), distribution.log_prob(y), rtol=1e-10)
