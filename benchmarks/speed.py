@@ -19,10 +19,12 @@ K = 20 components, batch 128, Adam with learning rate 1e-3.
 Scaled-up cases: 1,000,000 rows x 10 features (one epoch each), and K = 50
 components with a 5-dimensional y (10,000 rows).
 
-Several networks: skmdn's defaults with ``n_networks=1`` and ``5`` on the
-spiral with 2,000 rows (the quality benchmark's size), whole fits with early
-stopping (second fits, so without tracing), and the predicted mode for
-100,000 rows.
+Several networks and full covariance: skmdn's defaults with
+``n_networks=1`` and ``5`` on the spiral with 2,000 rows (the quality
+benchmark's size), and with ``covariance_type="diag"`` and ``"full"`` on
+2,000 rows of ``benchmarks/covariance.py``'s two correlated outputs; whole
+fits with early stopping (second fits, so without tracing), and the
+predicted mode for 100,000 rows.
 
 Run: ``python benchmarks/speed.py [--epochs 40] [--skip-large]
 [--skip-networks]``.
@@ -302,17 +304,25 @@ def run_large_case(name, n_rows, n_features, n_outputs, n_components):
     }
 
 
-def run_networks_case(n_networks):
-    """skmdn's defaults with ``n_networks`` networks: a whole fit of 2,000
-    spiral rows and the mode of 100,000 rows."""
+def run_defaults_case(params, data):
+    """skmdn's defaults with ``params``: a whole fit and the mode of
+    ``PREDICT_ROWS`` rows, on 2,000 rows of the spiral (``data="spiral"``)
+    or of the correlated two-output problem of ``benchmarks/covariance.py``
+    (``"correlated"``)."""
     from skmdn import MDNRegressor
-    from skmdn.datasets import make_spiral
 
-    X, y = make_spiral(2_000, random_state=0)
+    if data == "spiral":
+        from skmdn.datasets import make_spiral
+
+        X, y = make_spiral(2_000, random_state=0)
+    else:
+        from covariance import make_correlated_branches
+
+        X, y = make_correlated_branches(2_000, seed=0)
     X_predict = np.linspace(X.min(), X.max(), PREDICT_ROWS)[:, None]
     # The first fit and predict of the process pay tracing and loading.
-    MDNRegressor(n_networks=n_networks, max_iter=2, random_state=1).fit(X, y).predict(X[:10])
-    seconds, model = timed(MDNRegressor(n_networks=n_networks, random_state=0).fit, X, y)
+    MDNRegressor(**params, max_iter=2, random_state=1).fit(X, y).predict(X[:10])
+    seconds, model = timed(MDNRegressor(**params, random_state=0).fit, X, y)
     predict_seconds, _ = timed(model.predict, X_predict)
     return {
         "fit_s": seconds,
@@ -368,17 +378,24 @@ def main(epochs, skip_large, skip_networks):
         print(line)
     print("(ratios: the baseline's figure divided by skmdn's; above 1x skmdn is faster or smaller)")
     if not skip_networks:
-        print("\nDefaults with 1 and 5 networks: spiral, 2,000 rows, whole fit with early stopping")
-        networks = {n: in_subprocess({"case": "networks", "n_networks": n}) for n in (1, 5)}
-        print(f"{'':<40}{'1 network':>12}{'5 networks':>12}{'5 / 1':>8}")
-        for label, key in [
-            ("whole fit (s)", "fit_s"),
-            ("epochs", "epochs"),
-            ("seconds per epoch", "epoch_s"),
-            (f"predict {PREDICT_ROWS:,} rows (s)", "predict_s"),
+        for title, key, variants in [
+            ("Defaults with 1 and 5 networks: spiral", "n_networks", (1, 5)),
+            ("Defaults with diagonal and full covariance: two correlated outputs",
+             "covariance_type", ("diag", "full")),
         ]:
-            one, five = networks[1][key], networks[5][key]
-            print(f"{label:<40}{one:>12.3f}{five:>12.3f}{five / one:>7.1f}x")
+            data = "spiral" if key == "n_networks" else "correlated"
+            print(f"\n{title}, 2,000 rows, whole fit with early stopping")
+            found = {v: in_subprocess({"case": "defaults", "params": {key: v}, "data": data}) for v in variants}
+            first, second = variants
+            print(f"{'':<40}{f'{key}={first}':>20}{f'{key}={second}':>20}{'ratio':>8}")
+            for label, field in [
+                ("whole fit (s)", "fit_s"),
+                ("epochs", "epochs"),
+                ("seconds per epoch", "epoch_s"),
+                (f"predict {PREDICT_ROWS:,} rows (s)", "predict_s"),
+            ]:
+                a, b = found[first][field], found[second][field]
+                print(f"{label:<40}{a:>20.3f}{b:>20.3f}{b / a:>7.1f}x")
     if skip_large:
         return
     for title, case in [
@@ -405,7 +422,7 @@ if __name__ == "__main__":
     if arguments.child:
         job = json.loads(arguments.child)
         case = job.pop("case")
-        cases = {"main": run_main_case, "large": run_large_case, "networks": run_networks_case}
+        cases = {"main": run_main_case, "large": run_large_case, "defaults": run_defaults_case}
         result = cases[case](**job)
         print(json.dumps(result))
     else:

@@ -786,8 +786,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         ):
             raise ValueError(
                 "Continuing a fit (warm_start=True or partial_fit) needs the same "
-                "n_components, n_networks, covariance_type, hidden_layer_sizes, activation, dtype and "
-                "early_stopping as the previous fit; refit with warm_start=False."
+                "n_components, n_networks, covariance_type, hidden_layer_sizes, "
+                "activation, dtype and early_stopping as the previous fit; refit "
+                "with warm_start=False."
             )
 
     def _hidden_layer_sizes(self):
@@ -1499,9 +1500,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         if fitted is None:
             # Parameters added since: an unfitted estimator gets the settings
             # that older models are upgraded to.
-            super().__setstate__(
-                {"calibrate_scales": False, "n_networks": 1, "covariance_type": "diag"} | state
-            )
+            super().__setstate__(_fitted.older_parameters() | state)
             return
         params = {name: state[name] for name in self._get_param_names() if name in state}
         params, fitted = _fitted.upgrade(params, fitted)

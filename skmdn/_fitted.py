@@ -371,6 +371,23 @@ def json_params(params):
 
 # -- upgrades of older versions ------------------------------------------------------
 
+# The parameters each version's upgrade adds, with the values that give an
+# older model's behaviour (see the upgrades below). An unfitted estimator
+# pickled by an older skmdn gets them too.
+ADDED_PARAMETERS = {
+    3: {"calibrate_scales": False},
+    4: {"n_networks": 1},
+    5: {"solver": "adam", "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "shuffle": True},
+    6: {"input_penalty": 0.0},
+    7: {"covariance_type": "diag"},
+}
+
+
+def older_parameters():
+    """Every added parameter with its older behaviour's value, for an
+    unfitted estimator of unknown version (the parameters it has win)."""
+    return {name: value for added in ADDED_PARAMETERS.values() for name, value in added.items()}
+
 
 def _add_weight_averages(params, state):
     """Version 1 -> 2: the training state gained a moving average of the weights.
@@ -415,24 +432,21 @@ def _add_scale_calibration(params, state):
     (factor 1), and it keeps training without calibration: loading never
     changes what a saved model predicts or how it trains on."""
     fitted = state.fitted | {"scale_factor_": 1.0}
-    return params | {"calibrate_scales": False}, dataclasses.replace(
-        state, version=4, fitted=fitted
-    )
+    return params | ADDED_PARAMETERS[3], dataclasses.replace(state, version=4, fitted=fitted)
 
 
 def _add_networks(params, state):
     """Version 4 -> 5: the parameter ``n_networks`` was added; a version-4
     model is one network."""
     spec = state.spec | {"n_networks": 1}
-    return params | {"n_networks": 1}, dataclasses.replace(state, version=5, spec=spec)
+    return params | ADDED_PARAMETERS[4], dataclasses.replace(state, version=5, spec=spec)
 
 
 def _add_adam_settings(params, state):
     """Version 5 -> 6: the parameters solver, beta_1, beta_2, epsilon and
     shuffle were added (MLPRegressor's names); a version-5 model was trained
     with their defaults."""
-    added = dict(solver="adam", beta_1=0.9, beta_2=0.999, epsilon=1e-8, shuffle=True)
-    return params | added, dataclasses.replace(state, version=6)
+    return params | ADDED_PARAMETERS[5], dataclasses.replace(state, version=6)
 
 
 def _add_input_penalty(params, state):
@@ -440,18 +454,14 @@ def _add_input_penalty(params, state):
     ``input_penalty_`` were added; a version-6 model was trained without the
     penalty, and goes on training without it."""
     fitted = state.fitted | {"input_penalty_": 0.0}
-    return params | {"input_penalty": 0.0}, dataclasses.replace(
-        state, version=7, fitted=fitted
-    )
+    return params | ADDED_PARAMETERS[6], dataclasses.replace(state, version=7, fitted=fitted)
 
 
 def _add_covariance_type(params, state):
     """Version 7 -> 8: the parameter ``covariance_type`` was added; a
     version-7 model has diagonal components."""
     spec = {"covariance_type": "diag"} | state.spec
-    return params | {"covariance_type": "diag"}, dataclasses.replace(
-        state, version=8, spec=spec
-    )
+    return params | ADDED_PARAMETERS[7], dataclasses.replace(state, version=8, spec=spec)
 
 
 # version -> function(params, state) returning those of the next version.

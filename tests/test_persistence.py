@@ -248,6 +248,26 @@ def test_pickle_from_before_scale_calibration_predicts_as_trained(fitted, tmp_pa
     assert pickle.loads(pickle.dumps(model)).scale_factor_ == model.scale_factor_ > 1
 
 
+def test_unfitted_pickle_from_before_any_added_parameter():
+    """An unfitted estimator pickled before parameters were added gets them
+    with the values older models are upgraded to, so get_params, clone and
+    fit work; the parameters it had are kept."""
+    from sklearn.base import clone
+
+    from skmdn import _fitted
+
+    state = dict(skmdn.MDNRegressor(n_components=3, alpha=0.01).__getstate__())
+    added = _fitted.older_parameters()
+    for name in added:
+        del state[name]
+    old = skmdn.MDNRegressor.__new__(skmdn.MDNRegressor)
+    old.__setstate__(state)
+    params = old.get_params()
+    assert {name: params[name] for name in added} == added
+    assert params["n_components"] == 3 and params["alpha"] == 0.01
+    assert clone(old).get_params() == params
+
+
 # -- damaged and crafted files ---------------------------------------------------------
 
 
