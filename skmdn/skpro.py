@@ -19,7 +19,7 @@ class NormalMixture(_SkproNormalMixture):
 
     skpro 2.16's ``NormalMixture`` computes E|X - X'| (the second term of
     the CRPS and energy score) as if all components had the same mean, so
-    its CRPS of a multimodal mixture is wrong (on the spiral, 0.78 where
+    its CRPS of a multimodal mixture is wrong (on a model of the spiral, 0.78 where
     the closed form, checked against scoringrules, gives 0.57). This
     subclass computes it in closed form, as
     ``GaussianMixtureDistribution.crps`` does; everything else is skpro's.
