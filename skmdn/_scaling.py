@@ -142,7 +142,7 @@ class Scaling:
         moments = [None, None]
         resolution = None
         for block in blocks:
-            if not isinstance(block, tuple) or len(block) not in (2, 3):
+            if not isinstance(block, (tuple, list)) or len(block) not in (2, 3):
                 raise ValueError(
                     "Scaling.from_blocks takes an iterable of (X, y) or "
                     f"(X, y, sample_weight) tuples; got {type(block).__name__}."

@@ -127,6 +127,11 @@ class MDNProbaRegressor(BaseProbaRegressor):
 
         from ._estimator import MDNRegressor
 
+        if self.estimator is not None and not isinstance(self.estimator, MDNRegressor):
+            raise TypeError(
+                "MDNProbaRegressor wraps an skmdn.MDNRegressor; got "
+                f"{type(self.estimator).__name__}."
+            )
         model = MDNRegressor() if self.estimator is None else clone(self.estimator)
         self._y_cols = y.columns
         target = y.to_numpy(dtype=np.float64)

@@ -116,6 +116,12 @@ def test_scaling_from_blocks_of_continuous_y_beyond_the_tracked_values(monkeypat
     assert_allclose(scaling.min_scale, 1e-3 * y.std(), rtol=1e-12)
 
 
+def test_scaling_from_blocks_takes_blocks_as_lists_too():
+    X, y = np.arange(12.0).reshape(6, 2), np.arange(6.0)
+    as_lists = Scaling.from_blocks([[X[:3], y[:3]], [X[3:], y[3:]]])
+    assert_allclose(as_lists.x_mean, X.mean(axis=0), rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     "blocks, message",
     [

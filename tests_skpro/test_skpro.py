@@ -172,3 +172,11 @@ def test_the_distribution_subclass_passes_skpros_distribution_checks():
     results = check_estimator(NormalMixture, raise_exceptions=True, verbose=False)
     assert len(results) > 20
     assert all(result == "PASSED" for result in results.values())
+
+
+def test_only_an_mdnregressor_is_wrapped():
+    from sklearn.linear_model import LinearRegression
+
+    X, y = spiral_frames(50)
+    with pytest.raises(TypeError, match="wraps an skmdn.MDNRegressor; got LinearRegression"):
+        MDNProbaRegressor(LinearRegression()).fit(X, y)
