@@ -387,7 +387,7 @@ def main(epochs, skip_large, skip_networks):
             print(f"\n{title}, 2,000 rows, whole fit with early stopping")
             found = {v: in_subprocess({"case": "defaults", "params": {key: v}, "data": data}) for v in variants}
             first, second = variants
-            print(f"{'':<40}{f'{key}={first}':>20}{f'{key}={second}':>20}{'ratio':>8}")
+            print(f"{'':<40}{f'{key}={first}':>22}{f'{key}={second}':>22}{'ratio':>8}")
             for label, field in [
                 ("whole fit (s)", "fit_s"),
                 ("epochs", "epochs"),
@@ -395,7 +395,7 @@ def main(epochs, skip_large, skip_networks):
                 (f"predict {PREDICT_ROWS:,} rows (s)", "predict_s"),
             ]:
                 a, b = found[first][field], found[second][field]
-                print(f"{label:<40}{a:>20.3f}{b:>20.3f}{b / a:>7.1f}x")
+                print(f"{label:<40}{a:>22.4f}{b:>22.4f}{b / a:>7.1f}x")
     if skip_large:
         return
     for title, case in [

@@ -232,7 +232,7 @@ def _forward_substitution(scale_tril, difference):
     """L^-1 (y - mu) for factors (n, K, d, d) and differences (n, K, d), one
     output at a time: for the few outputs of a mixture, d elementwise steps
     beat batched triangular solves of tiny matrices (an epoch of the speed
-    benchmark's two-output case took 0.007-0.008 s against 0.0135 s,
+    benchmark's two-output case took 0.007-0.009 s against 0.0135 s,
     2026-12-03)."""
     n_outputs = difference.shape[-1]
     solved = []
