@@ -735,7 +735,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     @property
     def _scaling(self):
         """The fitted standardisation of X and y (see ``_scaling.Scaling``)."""
-        return Scaling(self.x_mean_, self.x_scale_, self.y_mean_, self.y_scale_, self.min_scale_)
+        return Scaling._unchecked(
+            self.x_mean_, self.x_scale_, self.y_mean_, self.y_scale_, self.min_scale_
+        )
 
     def _check_given_scaling(self, scaling, y_2d, resume):
         """``partial_fit``'s ``scaling`` must fit the data, and a continued

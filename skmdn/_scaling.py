@@ -94,6 +94,19 @@ class Scaling:
             raise ValueError("Scaling's y_mean, y_scale and min_scale must have the same length.")
 
     @classmethod
+    def _unchecked(cls, x_mean, x_scale, y_mean, y_scale, min_scale):
+        """A scaling of float64 arrays that were checked when they were
+        fitted or loaded: an estimator's, built on every prediction, where
+        ``__post_init__``'s checks would cost more than the standardising."""
+        scaling = object.__new__(cls)
+        for field, value in zip(
+            ("x_mean", "x_scale", "y_mean", "y_scale", "min_scale"),
+            (x_mean, x_scale, y_mean, y_scale, min_scale),
+        ):
+            object.__setattr__(scaling, field, value)
+        return scaling
+
+    @classmethod
     def fit(cls, X, y_2d, sample_weight, min_scale):
         """The scaling ``MDNRegressor.fit`` computes: of numeric arrays X
         (n_samples, n_features) and y (n_samples, n_outputs) with
