@@ -1132,23 +1132,18 @@ def _local_maxima(dist):
     # A few blocks per core, so that threads finishing early find more work.
     n_blocks = max(1, min(len(dist), 4 * (os.cpu_count() or 1)))
     bounds = np.linspace(0, len(dist), n_blocks + 1).astype(int)
-    if dist.scale_tril is None or dist.n_outputs == 1:
-        # One output: a 1 x 1 factor is its scale.
-        def search(rows):
-            _modes.local_maxima(
-                log_normalisers[rows], means[rows], scales[rows], points[rows], log_density[rows]
-            )
-    else:
+    # One output: a 1 x 1 factor is its scale.
+    precisions = None
+    if dist.scale_tril is not None and dist.n_outputs > 1:
         inverse = np.linalg.inv(dist.scale_tril)
         precisions = np.ascontiguousarray(np.swapaxes(inverse, 2, 3) @ inverse)
-
-        def search(rows):
-            _modes.full_local_maxima(
-                log_normalisers[rows], means[rows], scales[rows], precisions[rows],
-                points[rows], log_density[rows],
-            )
-
-    _map_blocks(search, [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])])
+    _map_blocks(
+        lambda rows: _modes.local_maxima(
+            log_normalisers[rows], means[rows], scales[rows], points[rows], log_density[rows],
+            None if precisions is None else precisions[rows],
+        ),
+        [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])],
+    )
     return points, log_density
 
 

@@ -54,7 +54,7 @@ def n_starts(n_components, n_outputs):
     return n_components + n_components * (n_components - 1) // 2
 
 
-def local_maxima(log_normalisers, means, scales, points, log_density):
+def local_maxima(log_normalisers, means, scales, points, log_density, precisions=None):
     """Every local maximum of each row's mixture, written into ``points`` and ``log_density``.
 
     Climbs start from every component mean and, with several outputs, from the
@@ -90,9 +90,18 @@ def local_maxima(log_normalisers, means, scales, points, log_density):
         maximum, or on a peak that a climb of its row with higher density (or
         equal density and a lower index) also found, within ``_MERGE_RADIUS``
         of the peak's width.
+    precisions : ndarray of shape (n, K, d, d), default=None
+        For components with full covariance matrices (d > 1), their inverses;
+        ``scales`` are then the marginal standard deviations, which set the
+        row's units only. Pair starts are the peaks of the pairs' products,
+        (P_i + P_j)^-1 (P_i mu_i + P_j mu_j).
     """
-    kernel = _univariate_maxima if means.shape[2] == 1 else _maxima
-    kernel(log_normalisers, means, scales, points, log_density)
+    if precisions is not None:
+        _full_maxima(log_normalisers, means, scales, precisions, points, log_density)
+    elif means.shape[2] == 1:
+        _univariate_maxima(log_normalisers, means, scales, points, log_density)
+    else:
+        _maxima(log_normalisers, means, scales, points, log_density)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -546,21 +555,9 @@ def _maxima(log_normalisers, means, scales, points, log_density):
                 row_points[climb, i] = centre[i] + unit * row_points[climb, i]
 
 
-def full_local_maxima(log_normalisers, means, scales, precisions, points, log_density):
-    """``local_maxima`` for components with full covariance matrices.
-
-    The same climbs, stops and merging as ``_maxima``, with each component's
-    precision a matrix: ``precisions`` (n, K, d, d) are the inverse
-    covariances and ``scales`` (n, K, d) the marginal standard deviations
-    (which set the row's units only). Pair starts are the peaks of the
-    pairs' products, (P_i + P_j)^-1 (P_i mu_i + P_j mu_j).
-    """
-    _full_maxima(log_normalisers, means, scales, precisions, points, log_density)
-
-
 @numba.njit(cache=True, nogil=True)
 def _full_maxima(log_normalisers, means, scales, precisions, points, log_density):
-    """``full_local_maxima``'s kernel: ``_maxima`` with matrix precisions.
+    """``local_maxima`` with full covariance: ``_maxima`` with matrix precisions.
 
     The fixed-point step solves (sum_k r_k P_k) s = g, and a step's length
     is cut by the largest eigenvalue of sum_k r_k P_k. The small solves and
