@@ -591,7 +591,7 @@ class GaussianMixtureDistribution:
         # random_state, not on how the rows are blocked across threads.
         levels = []
         for rows in self._blocks(n_samples):
-            part = self[np.arange(len(self))[rows]]
+            part = self[rows]
             draws = part.sample(n_samples, random_state=rng)
             levels.append(np.quantile(part.log_prob(draws), 1 - coverage, axis=1))
         return np.exp(np.concatenate(levels))
